@@ -1,8 +1,11 @@
-//! Generate typed Rust (and TypeScript) WebSocket APIs from AsyncAPI 3.0 documents.
+//! Generate typed Rust and TypeScript WebSocket APIs from AsyncAPI 3.0 documents.
 //!
-//! The pipeline is `parse → ir → emit → write`.
+//! The pipeline is `parse → ir → emit → write`: `parse` reads the documents and resolves
+//! `$ref`s, [`ir`] makes every decision once (channels, directions, tags, names, types),
+//! [`emit`] renders Rust, TypeScript and HTML as pure functions, and [`write`] owns the disk.
 #![deny(missing_docs)]
 
 pub mod emit;
 pub mod ir;
 pub mod location;
+pub mod write;
