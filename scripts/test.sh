@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: formatting, lints, Rust tests (unit, snapshot, corpus
+# compile, end-to-end over real sockets, Redis), freshness of checked-in generated code,
+# TypeScript type checks and the Node and browser end-to-end tests.
+#
+# Needs: cargo, node + npm. Installs what is missing (Debian's redis-server and chromium via
+# apt-get when run as root, npm packages from the registry). Starts its own Redis on a free
+# loopback port and stops it on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "tools"
+scripts/setup.sh
+
+step "redis"
+# shellcheck source=scripts/redis.sh
+source scripts/redis.sh
+start_redis
+trap stop_redis EXIT
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "cargo test"
+cargo test --workspace --all-features
+
+step "generated code is fresh"
+for check in scripts/check-generated.sh; do
+  [ -x "$check" ] && "$check"
+done
+
+if [ -x tests/ts/run.sh ]; then
+  step "typescript"
+  tests/ts/run.sh
+fi
+
+step "all tests passed"
