@@ -6,6 +6,12 @@
 #![deny(missing_docs)]
 
 pub mod emit;
+pub mod error;
 pub mod ir;
+pub mod load;
 pub mod location;
+pub mod names;
+pub mod parse;
 pub mod write;
+
+pub use error::{Error, Result};

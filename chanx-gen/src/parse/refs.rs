@@ -1,0 +1,337 @@
+//! `$ref` handling: loading the relative files a document references, following references
+//! (JSON pointer escapes, percent-encoding, pointers that pass through another `$ref`),
+//! and refusing dangling, cyclic and remote ones.
+
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{Document, Spec, child_pointer};
+use crate::error::{Error, Result};
+use crate::load::{self, LineIndex, escape_segment};
+
+/// How many `$ref` hops are followed before giving up.
+pub const MAX_HOPS: usize = 64;
+
+/// A node: document index in [`Spec::docs`] and a JSON pointer (escaped, `""` for the root).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeRef {
+    /// Index into [`Spec::docs`].
+    pub doc: usize,
+    /// JSON pointer.
+    pub pointer: String,
+}
+
+impl NodeRef {
+    /// The root of a document.
+    pub fn root(doc: usize) -> Self {
+        Self { doc, pointer: String::new() }
+    }
+
+    /// The child `key` (a mapping key or a list index).
+    pub fn child(&self, key: &str) -> Self {
+        Self { doc: self.doc, pointer: child_pointer(&self.pointer, key) }
+    }
+
+    /// Unescaped segments of the pointer.
+    pub fn segments(&self) -> Vec<String> {
+        split_pointer(&self.pointer)
+    }
+}
+
+/// Splits an escaped JSON pointer into unescaped segments.
+pub fn split_pointer(pointer: &str) -> Vec<String> {
+    if pointer.is_empty() {
+        return Vec::new();
+    }
+    pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~")).collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex =
+                std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(b) = hex {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// True for `http://…`, `https://…`, `//host/…` and any other `scheme:` prefix.
+fn is_remote(file: &str) -> bool {
+    if file.starts_with("//") {
+        return true;
+    }
+    match file.find(':') {
+        Some(i) if i > 1 => {
+            file[..i].chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        }
+        _ => false,
+    }
+}
+
+/// Joins a relative reference to the folder of the referencing file, lexically.
+fn join(base_file: &str, rel: &str) -> String {
+    let base = Path::new(base_file).parent().unwrap_or(Path::new(""));
+    let joined = if Path::new(rel).is_absolute() { PathBuf::from(rel) } else { base.join(rel) };
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    let p: PathBuf = out.iter().collect();
+    p.to_string_lossy().replace('\\', "/")
+}
+
+/// Keys whose values are data, not schemas or objects that may hold `$ref`s.
+const DATA_KEYS: &[&str] = &["examples", "example", "const", "default", "enum"];
+/// Keys whose mappings have user-chosen names as keys (so `examples` there is a name).
+const NAME_MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "schemas",
+    "messages",
+    "channels",
+    "operations",
+];
+
+/// Every `$ref` string in a document, with the pointer of the object holding it.
+fn find_refs(value: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    // (value, pointer, is this object a name map)
+    let mut stack: Vec<(&Value, String, bool)> = vec![(value, String::new(), false)];
+    while let Some((v, pointer, name_map)) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                if !name_map {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        out.push((pointer.clone(), r.clone()));
+                    }
+                }
+                for (k, child) in map.iter().rev() {
+                    if !name_map && (k.starts_with("x-") || DATA_KEYS.contains(&k.as_str()) || k == "$ref") {
+                        continue;
+                    }
+                    let is_names = !name_map && NAME_MAPS.contains(&k.as_str());
+                    stack.push((child, child_pointer(&pointer, k), is_names));
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate().rev() {
+                    stack.push((child, format!("{pointer}/{i}"), false));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+impl Spec {
+    /// Loads every relative file referenced (transitively), then checks that every `$ref`
+    /// resolves and that no chain of `$ref`s is cyclic.
+    pub(super) fn load_references(&mut self) -> Result<()> {
+        let mut next = 0;
+        let mut all_refs: Vec<(NodeRef, String)> = Vec::new();
+        while next < self.docs.len() {
+            let refs = find_refs(&self.docs[next].value);
+            for (pointer, reference) in refs {
+                let at = NodeRef { doc: next, pointer };
+                let (file, _) = reference.split_once('#').unwrap_or((reference.as_str(), ""));
+                if is_remote(file) {
+                    return Err(Error::RemoteRef { location: self.location(&at), reference });
+                }
+                if !file.is_empty() {
+                    let name = join(&self.docs[next].name, &percent_decode(file));
+                    if !self.docs.iter().any(|d| d.name == name) {
+                        let text = match std::fs::read_to_string(&name) {
+                            Ok(t) => t,
+                            Err(e) => {
+                                return Err(Error::DanglingRef {
+                                    location: self.location(&at),
+                                    reference,
+                                    reason: format!("cannot read {name}: {e}"),
+                                });
+                            }
+                        };
+                        let value = load::parse_text(&name, &text)?;
+                        self.docs.push(Document { name, lines: LineIndex::new(&text), value });
+                    }
+                }
+                all_refs.push((at, reference));
+            }
+            next += 1;
+        }
+        for (at, _) in &all_refs {
+            self.resolve(at)?;
+        }
+        Ok(())
+    }
+
+    /// Follows one `$ref` string written in document `from`: the node it names.
+    pub fn follow(&self, at: &NodeRef, reference: &str) -> Result<NodeRef> {
+        let dangling = |reason: String| Error::DanglingRef {
+            location: self.location(at),
+            reference: reference.to_owned(),
+            reason,
+        };
+        let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        if is_remote(file) {
+            return Err(Error::RemoteRef { location: self.location(at), reference: reference.to_owned() });
+        }
+        let doc = if file.is_empty() {
+            at.doc
+        } else {
+            let from = self.docs.get(at.doc).map(|d| d.name.as_str()).unwrap_or_default();
+            let name = join(from, &percent_decode(file));
+            match self.docs.iter().position(|d| d.name == name) {
+                Some(i) => i,
+                None => return Err(dangling(format!("file {name} was not loaded"))),
+            }
+        };
+        let fragment = percent_decode(fragment);
+        if !(fragment.is_empty() || fragment.starts_with('/')) {
+            return Err(dangling("expected a JSON pointer after `#` (`#/components/...`)".into()));
+        }
+        // Walk the pointer; where it passes through a `$ref`, continue from its target.
+        let mut node = NodeRef::root(doc);
+        let mut hops = 0;
+        for seg in split_pointer(&fragment) {
+            loop {
+                let Some(v) = self.value(&node) else {
+                    return Err(dangling(format!("nothing at {}", node.pointer)));
+                };
+                let has = match v {
+                    Value::Object(m) => m.contains_key(&seg),
+                    Value::Array(a) => seg.parse::<usize>().is_ok_and(|i| i < a.len()),
+                    _ => false,
+                };
+                if has {
+                    node = node.child(&seg);
+                    break;
+                }
+                match v.get("$ref").and_then(Value::as_str) {
+                    Some(r) if hops < MAX_HOPS => {
+                        hops += 1;
+                        node = self.follow(&node, r)?;
+                    }
+                    _ => {
+                        let place = if node.pointer.is_empty() {
+                            "the document root".into()
+                        } else {
+                            node.pointer.clone()
+                        };
+                        return Err(dangling(format!("no `{}` in {place}", escape_segment(&seg))));
+                    }
+                }
+            }
+        }
+        Ok(node)
+    }
+
+    /// The chain of nodes from `node` through every `$ref` to the first node that is not a
+    /// `$ref` (inclusive at both ends). Errors on dangling, remote and cyclic references.
+    pub fn ref_chain(&self, node: &NodeRef) -> Result<Vec<NodeRef>> {
+        let mut chain = vec![node.clone()];
+        let mut seen: HashSet<NodeRef> = HashSet::new();
+        seen.insert(node.clone());
+        let mut current = node.clone();
+        loop {
+            let Some(v) = self.value(&current) else {
+                return Err(Error::DanglingRef {
+                    location: self.location(&current),
+                    reference: current.pointer.clone(),
+                    reason: "nothing there".into(),
+                });
+            };
+            let Some(r) = v.get("$ref").and_then(Value::as_str) else { return Ok(chain) };
+            let next = self.follow(&current, r)?;
+            if !seen.insert(next.clone()) {
+                chain.push(next);
+                let text: Vec<String> = chain.iter().map(|n| self.short(n)).collect();
+                return Err(Error::CyclicRef { location: self.location(node), chain: text.join(" -> ") });
+            }
+            chain.push(next.clone());
+            if chain.len() > MAX_HOPS {
+                return Err(Error::RefChainTooLong { location: self.location(node), limit: MAX_HOPS });
+            }
+            current = next;
+        }
+    }
+
+    /// Follows `$ref`s from `node`: the final node and its value.
+    pub fn resolve(&self, node: &NodeRef) -> Result<(NodeRef, &Value)> {
+        let chain = self.ref_chain(node)?;
+        let last = chain.last().cloned().unwrap_or_else(|| node.clone());
+        match self.value(&last) {
+            Some(v) => Ok((last, v)),
+            None => Err(Error::DanglingRef {
+                location: self.location(node),
+                reference: last.pointer.clone(),
+                reason: "nothing there".into(),
+            }),
+        }
+    }
+
+    /// `file#pointer` for messages (file omitted for the root document).
+    pub fn short(&self, node: &NodeRef) -> String {
+        if node.doc == 0 {
+            format!("#{}", node.pointer)
+        } else {
+            let name = self.docs.get(node.doc).map(|d| d.name.as_str()).unwrap_or_default();
+            format!("{name}#{}", node.pointer)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_lexically() {
+        assert_eq!(join("specs/chat.yaml", "./common.yaml"), "specs/common.yaml");
+        assert_eq!(join("a/b/api.yaml", "../common/m.yaml"), "a/common/m.yaml");
+        assert_eq!(join("api.yaml", "common.yaml"), "common.yaml");
+        assert_eq!(join("api.yaml", "../x.yaml"), "../x.yaml");
+        assert_eq!(join("/abs/a/api.yaml", "../x.yaml"), "/abs/x.yaml");
+    }
+
+    #[test]
+    fn remote_detection() {
+        assert!(is_remote("https://example.com/a.json"));
+        assert!(is_remote("http://x"));
+        assert!(is_remote("//cdn/x"));
+        assert!(!is_remote("./common.yaml"));
+        assert!(!is_remote(""));
+    }
+
+    #[test]
+    fn percent() {
+        assert_eq!(percent_decode("a%20b%7E"), "a b~");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(split_pointer("/channels/~1ws/a~0b"), vec!["channels", "/ws", "a~b"]);
+    }
+}
