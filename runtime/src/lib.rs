@@ -7,8 +7,11 @@
 #![deny(missing_docs)]
 
 pub mod channel;
+pub mod codec;
 pub mod context;
 pub mod message;
+pub mod schema;
+pub mod validate;
 
 pub use context::Context;
 pub use channel::{Channel, HandlerError, HandlerResult, Params, ParamsError, PathValues, Service};
@@ -26,3 +29,5 @@ pub mod __private {
 pub use serde;
 /// Re-exported so that generated code only needs `chanx` as a dependency.
 pub use serde_json;
+/// Re-exported so that generated code (binary frames) only needs `chanx` as a dependency.
+pub use bytes;

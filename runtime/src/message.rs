@@ -52,6 +52,13 @@ pub struct DecodeError {
     pub errors: Vec<ErrorItem>,
 }
 
+impl DecodeError {
+    /// An error with one problem.
+    pub fn single(kind: &'static str, loc: Vec<LocPart>, msg: String) -> Self {
+        Self { errors: vec![ErrorItem { kind: kind.into(), loc, msg }] }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "invalid frame: ")?;

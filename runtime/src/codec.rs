@@ -1,0 +1,443 @@
+//! Frame-level decoding and encoding used by generated `Message` impls: the borrowed tag peek,
+//! the typed fast path with its slow, exhaustive fallback, untagged decoding, and writing the tag
+//! into an encoded frame. Does not know any generated type; owns no wording (see
+//! [`crate::validate`]).
+//!
+//! # How a frame is decoded
+//! 1. [`peek_tag`] reads the frame once without building a tree and returns the tag value as a
+//!    `&str` borrowed from the frame (owned only when it contains escapes). Bad JSON, a frame
+//!    that is not an object and a missing tag are reported here.
+//! 2. The generated `match` picks the one variant and [`decode_tagged`] deserializes it
+//!    directly with serde (unknown keys, the tag and `ref` are skipped by serde), then runs the
+//!    generated constraint checks ([`Check`]) which collect every violation.
+//! 3. Only when serde refuses the frame, the frame is parsed into a [`Value`] and walked
+//!    against the variant's static [`Schema`], which reports every problem with its path.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::message::{DecodeError, ErrorItem, LocPart};
+use crate::schema::{Check, Cx, Schema, check_value_ignoring};
+
+/// The envelope key a client may add to any frame (echoed on replies); never an unknown key.
+pub const REF_KEY: &str = "ref";
+
+fn json_invalid(e: &serde_json::Error) -> DecodeError {
+    DecodeError::single("json_invalid", Vec::new(), format!("Invalid JSON: {e}"))
+}
+
+enum Peeked<'de> {
+    NotObject,
+    Missing,
+    Found(Cow<'de, str>),
+}
+
+struct KeyOrTag<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for KeyOrTag<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyOrTag<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Owned(if v { "True" } else { "False" }.to_owned())))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Owned(v.to_string())))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(KeyOrTag(Cow::Borrowed("None")))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(KeyOrTag(Cow::Borrowed("[...]")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(KeyOrTag(Cow::Borrowed("{...}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+struct PeekSeed<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for PeekSeed<'_> {
+    type Value = Peeked<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PeekSeed<'_> {
+    type Value = Peeked<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(KeyOrTag(key)) = map.next_key::<KeyOrTag<'de>>()? {
+            if found.is_none() && key == self.0 {
+                found = Some(map.next_value::<KeyOrTag<'de>>()?.0);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found.map_or(Peeked::Missing, Peeked::Found))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Peeked::NotObject)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Peeked::NotObject)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Peeked::NotObject)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Peeked::NotObject)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Peeked::NotObject)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Peeked::NotObject)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Peeked::NotObject)
+    }
+}
+
+/// Reads the value of the top-level property `key` of a JSON object frame without building a
+/// tree; the result borrows from `frame` unless the value has escapes. A non-string tag comes
+/// back as its Python-style text (it then matches no variant). Errors: `json_invalid` (the
+/// whole frame is checked), `model_attributes_type` (not an object), `union_tag_not_found`.
+pub fn peek_tag<'a>(frame: &'a str, key: &str) -> Result<Cow<'a, str>, DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(frame);
+    let peeked = PeekSeed(key).deserialize(&mut de).and_then(|p| de.end().map(|()| p));
+    match peeked {
+        Ok(Peeked::Found(tag)) => Ok(tag),
+        Ok(Peeked::Missing) => Err(DecodeError::single(
+            "union_tag_not_found",
+            Vec::new(),
+            format!("Unable to extract tag using discriminator '{key}'"),
+        )),
+        Ok(Peeked::NotObject) => Err(DecodeError::single(
+            "model_attributes_type",
+            Vec::new(),
+            "Input should be a valid dictionary or object to extract fields from".to_owned(),
+        )),
+        Err(e) => Err(json_invalid(&e)),
+    }
+}
+
+/// The error for a tag that no variant of the direction uses.
+pub fn unknown_tag(key: &str, tag: &str, expected: &[&str]) -> DecodeError {
+    let mut cx = Cx::new(None);
+    crate::validate::tag_invalid(key, tag, expected, &mut cx);
+    DecodeError { errors: cx.into_errors() }
+}
+
+fn check_typed<T: Check>(value: &T, root: &str, schema: &'static Schema) -> Vec<ErrorItem> {
+    let mut cx = Cx::new(Some(root));
+    value.check(schema, &mut cx);
+    cx.into_errors()
+}
+
+fn slow_errors(
+    frame: &str,
+    root: &str,
+    schema: &'static Schema,
+    ignore: &[&str],
+    serde_msg: &str,
+) -> DecodeError {
+    let value: Value = match serde_json::from_str(frame) {
+        Ok(v) => v,
+        Err(e) => return json_invalid(&e),
+    };
+    let mut cx = Cx::new(Some(root));
+    check_value_ignoring(&value, schema, ignore, &mut cx);
+    let mut errors = cx.into_errors();
+    if errors.is_empty() {
+        // serde and the schema walk disagree (e.g. a number beyond f64): still say why.
+        errors.push(ErrorItem {
+            kind: "value_error".into(),
+            loc: vec![LocPart::Key(root.to_owned())],
+            msg: format!("Value error, {serde_msg}"),
+        });
+    }
+    DecodeError { errors }
+}
+
+/// Decodes the frame of one variant of a tagged direction. `root` (the tag value) starts every
+/// error location; `ignore` lists top-level keys that are never unknown (the tag, `ref`).
+///
+/// With `fast`, serde deserializes `T` straight from the text and the typed checks run; the
+/// schema walk only runs when serde fails. Without it (frames whose schema forbids unknown
+/// keys, which serde cannot check while skipping the tag), the frame is walked first.
+pub fn decode_tagged<T: DeserializeOwned + Check>(
+    frame: &str,
+    root: &str,
+    schema: &'static Schema,
+    ignore: &[&str],
+    fast: bool,
+) -> Result<T, DecodeError> {
+    if fast {
+        return match serde_json::from_str::<T>(frame) {
+            Ok(value) => {
+                let errors = check_typed(&value, root, schema);
+                if errors.is_empty() { Ok(value) } else { Err(DecodeError { errors }) }
+            }
+            Err(e) => Err(slow_errors(frame, root, schema, ignore, &e.to_string())),
+        };
+    }
+    let value: Value = serde_json::from_str(frame).map_err(|e| json_invalid(&e))?;
+    let errors = {
+        let mut cx = Cx::new(Some(root));
+        check_value_ignoring(&value, schema, ignore, &mut cx);
+        cx.into_errors()
+    };
+    if !errors.is_empty() {
+        return Err(DecodeError { errors });
+    }
+    T::deserialize(&value).map_err(|e| {
+        DecodeError::single("value_error", vec![LocPart::Key(root.to_owned())], format!("Value error, {e}"))
+    })
+}
+
+/// Tries one variant of an untagged direction: `Some` when the frame deserializes as `T` and
+/// passes its checks.
+pub fn try_untagged<T: DeserializeOwned + Check>(frame: &str, schema: &'static Schema) -> Option<T> {
+    let value = serde_json::from_str::<T>(frame).ok()?;
+    check_typed(&value, "", schema).is_empty().then_some(value)
+}
+
+/// The error of an untagged direction when no variant accepted the frame: every variant's
+/// problems, each located under the variant's name, in the order the variants were tried.
+pub fn untagged_errors(frame: &str, variants: &[(&str, &'static Schema)]) -> DecodeError {
+    let value: Value = match serde_json::from_str(frame) {
+        Ok(v) => v,
+        Err(e) => return json_invalid(&e),
+    };
+    let mut errors = Vec::new();
+    for (name, schema) in variants {
+        let mut cx = Cx::new(Some(name));
+        check_value_ignoring(&value, schema, &[REF_KEY], &mut cx);
+        errors.extend(cx.into_errors());
+    }
+    if errors.is_empty() {
+        errors.push(ErrorItem {
+            kind: "value_error".into(),
+            loc: Vec::new(),
+            msg: "Value error, the frame matches no message of this channel".to_owned(),
+        });
+    }
+    DecodeError { errors }
+}
+
+fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+    // Writing a `str` to a `Vec` cannot fail.
+    if serde_json::to_writer(&mut *buf, s).is_err() {
+        buf.extend_from_slice(b"\"\"");
+    }
+}
+
+/// Encodes `body` (normally a struct) as a JSON object with `"key": "value"` written first, in
+/// one buffer. A body that is not an object cannot carry the tag; it is written as
+/// `{"key": "value"}` alone.
+pub fn encode_tagged<T: Serialize + ?Sized>(key: &str, value: &str, body: &T) -> String {
+    let mut buf = Vec::with_capacity(64);
+    buf.push(b'{');
+    write_json_str(&mut buf, key);
+    buf.push(b':');
+    write_json_str(&mut buf, value);
+    let mark = buf.len();
+    let ok = serde_json::to_writer(&mut buf, body).is_ok();
+    match (ok, buf.get(mark).copied(), buf.get(mark + 1).copied()) {
+        (true, Some(b'{'), Some(b'}')) => {
+            buf.truncate(mark);
+            buf.push(b'}');
+        }
+        (true, Some(b'{'), _) => buf[mark] = b',',
+        _ => {
+            buf.truncate(mark);
+            buf.push(b'}');
+        }
+    }
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// Encodes a message that has no body: `{"key": "value"}`.
+pub fn encode_tag_only(key: &str, value: &str) -> String {
+    encode_tagged(key, value, &serde_json::Map::new())
+}
+
+/// Encodes a message of an untagged direction.
+pub fn encode_plain<T: Serialize + ?Sized>(body: &T) -> String {
+    serde_json::to_string(body).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// `deserialize_with` for a required property whose schema allows `null`: `null` is `None`,
+/// but leaving the property out is an error (serde would otherwise treat a missing `Option`
+/// as `None`).
+pub fn required_nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
+}
+
+/// `deserialize_with` for an optional property whose schema does not allow `null`: absent is
+/// `None` (with `#[serde(default)]`), `null` is refused.
+pub fn non_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Additional, Field, NumRules, Object, StrRules};
+
+    #[test]
+    fn peek_borrows_the_tag() {
+        let frame = r#"{"payload": {"action": "no"}, "action": "chat", "ref": "1"}"#;
+        let tag = peek_tag(frame, "action").ok();
+        assert!(matches!(tag, Some(Cow::Borrowed("chat"))));
+        assert!(
+            matches!(peek_tag(r#"{"action":"a\u0062"}"#, "action").ok(), Some(Cow::Owned(s)) if s == "ab")
+        );
+    }
+
+    #[test]
+    fn peek_reports_frame_level_problems() {
+        let kind = |f: &str| peek_tag(f, "action").err().map(|e| e.errors[0].kind.to_string());
+        assert_eq!(kind("{").as_deref(), Some("json_invalid"));
+        assert_eq!(kind(r#"{"action":"x"} trailing"#).as_deref(), Some("json_invalid"));
+        assert_eq!(kind("[1, 2]").as_deref(), Some("model_attributes_type"));
+        assert_eq!(kind(r#"{"type":"x"}"#).as_deref(), Some("union_tag_not_found"));
+        assert_eq!(peek_tag(r#"{"action": 3}"#, "action").ok().as_deref(), Some("3"));
+        let e = peek_tag("", "action").err().map(|e| e.errors[0].msg.clone());
+        assert_eq!(e.as_deref(), Some("Invalid JSON: EOF while parsing a value at line 1 column 0"));
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Payload {
+        text: String,
+        #[serde(default)]
+        seq: Option<i64>,
+    }
+
+    static PAYLOAD_FIELDS: [Field; 2] = [
+        Field {
+            wire: "text",
+            schema: Schema::Str(StrRules { min_length: Some(1), ..StrRules::NONE }),
+            required: true,
+        },
+        Field { wire: "seq", schema: Schema::Nullable(&Schema::Int(NumRules::NONE)), required: false },
+    ];
+    static PAYLOAD: Schema =
+        Schema::Object(&Object { name: "Payload", fields: &PAYLOAD_FIELDS, additional: Additional::Forbid });
+
+    impl Check for Payload {
+        fn check<'a>(&'a self, _: &'static Schema, cx: &mut Cx<'a>) {
+            let [text, seq] = &PAYLOAD_FIELDS;
+            cx.field(text, &self.text);
+            cx.field(seq, &self.seq);
+        }
+    }
+
+    #[test]
+    fn fast_path_checks_constraints() {
+        let ok =
+            decode_tagged::<Payload>(r#"{"action":"chat","text":"hi"}"#, "chat", &PAYLOAD, &["action"], true);
+        assert_eq!(ok.ok(), Some(Payload { text: "hi".to_owned(), seq: None }));
+        let err =
+            decode_tagged::<Payload>(r#"{"action":"chat","text":""}"#, "chat", &PAYLOAD, &["action"], true);
+        let err = err.err().map(|e| e.errors).unwrap_or_default();
+        assert_eq!(err.len(), 1);
+        assert_eq!(err[0].kind, "string_too_short");
+        assert_eq!(err[0].loc, vec![LocPart::Key("chat".to_owned()), LocPart::Key("text".to_owned())]);
+    }
+
+    #[test]
+    fn slow_path_reports_everything() {
+        let frame = r#"{"action":"chat","seq":"x","ref":"r","other":1}"#;
+        let err = decode_tagged::<Payload>(frame, "chat", &PAYLOAD, &["action", REF_KEY], true)
+            .err()
+            .map(|e| e.errors.iter().map(|i| i.kind.to_string()).collect::<Vec<_>>());
+        assert_eq!(
+            err,
+            Some(vec!["missing".to_owned(), "int_type".to_owned(), "extra_forbidden".to_owned()])
+        );
+        // the walk-first path accepts the same valid frame
+        let ok = decode_tagged::<Payload>(
+            r#"{"action":"chat","text":"a","ref":"r"}"#,
+            "chat",
+            &PAYLOAD,
+            &["action", REF_KEY],
+            false,
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn encode_writes_the_tag_first() {
+        let p = Payload { text: "hi".to_owned(), seq: Some(1) };
+        assert_eq!(encode_tagged("action", "chat", &p), r#"{"action":"chat","text":"hi","seq":1}"#);
+        assert_eq!(encode_tag_only("action", "ping"), r#"{"action":"ping"}"#);
+        assert_eq!(encode_tagged("a\"b", "x", &()), r#"{"a\"b":"x"}"#);
+    }
+
+    #[test]
+    fn untagged_tries_in_order() {
+        assert!(try_untagged::<Payload>(r#"{"text":"a"}"#, &PAYLOAD).is_some());
+        assert!(try_untagged::<Payload>(r#"{"text":""}"#, &PAYLOAD).is_none());
+        let e = untagged_errors(r#"{"text":""}"#, &[("Payload", &PAYLOAD)]);
+        assert_eq!(
+            e.errors[0].loc,
+            vec![LocPart::Key("Payload".to_owned()), LocPart::Key("text".to_owned())]
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Nulls {
+        #[serde(deserialize_with = "required_nullable")]
+        req: Option<i64>,
+        #[serde(default, deserialize_with = "non_null")]
+        opt: Option<i64>,
+    }
+
+    #[test]
+    fn nullable_helpers() {
+        assert!(serde_json::from_str::<Nulls>(r#"{"req":null}"#).is_ok());
+        assert!(serde_json::from_str::<Nulls>(r#"{}"#).is_err());
+        assert!(serde_json::from_str::<Nulls>(r#"{"req":1,"opt":null}"#).is_err());
+        assert!(
+            serde_json::from_str::<Nulls>(r#"{"req":1,"opt":2}"#)
+                .is_ok_and(|n| n.req == Some(1) && n.opt == Some(2))
+        );
+    }
+}
