@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Generates TypeScript for every spec of the corpus (and the hand-built IRs of the emitter
+# tests) into a temporary folder, one folder per spec, and type-checks all of them in one
+# `tsc --strict --noEmit` run with the strictest options we support (tsconfig.base.json).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+[ -x "$HERE/node_modules/.bin/tsc" ] || (cd "$HERE" && npm ci --no-audit --no-fund --silent)
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+(cd "$ROOT" && CHANX_TS_OUT="$OUT" cargo test -q -p chanx-gen --test ts_emit --test ts_corpus >/dev/null)
+count=$(find "$OUT" -mindepth 1 -maxdepth 1 -type d | wc -l)
+cat > "$OUT/tsconfig.json" <<JSON
+{ "extends": "$HERE/tsconfig.base.json", "include": ["./*/*.ts"] }
+JSON
+"$HERE/node_modules/.bin/tsc" -p "$OUT/tsconfig.json"
+echo "tsc: $count generated folders type-check"
