@@ -1,16 +1,171 @@
 //! The per-connection context handed to handlers: identity, path parameters, auth result,
-//! groups, and sending. (Skeleton: the connection runtime fills it in.)
+//! groups, and sending. Sends never wait for the connection's writer (they go into its bounded
+//! outbox with `try_send`); group changes go through the channel layer.
+
+use std::any::Any;
+use std::sync::{Arc, Mutex};
 
 use crate::channel::Channel;
+use crate::frame::CloseFrame;
+use crate::hub::Hub;
+use crate::layer::{ConnId, ConnShared, Delivery, LayerError, Mailbox, Origin, SendOptions, SendReport};
+use crate::message::Message;
+use crate::protocol::{self, Ref};
+
+/// The authenticator's result for a connection (see [`Context::auth`]).
+pub type AuthData = Arc<dyn Any + Send + Sync>;
 
 /// What a handler knows about, and can do with, the connection it serves.
+///
+/// Messages of one connection are handled one at a time, in order, so replies keep the order of
+/// the requests. While a client frame is being handled, everything [`Context::send`] sends
+/// carries that frame's `ref`.
 pub struct Context<C: Channel> {
+    conn: Arc<ConnShared>,
+    mailbox: Mailbox,
     params: C::Params,
+    path: String,
+    auth: Option<AuthData>,
+    groups: Mutex<Vec<String>>,
+    current_ref: Mutex<Option<Ref>>,
+    hub: Hub,
+}
+
+impl<C: Channel> std::fmt::Debug for Context<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("channel", &C::NAME)
+            .field("id", &self.conn.id)
+            .field("path", &self.path)
+            .field("groups", &self.groups())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<C: Channel> Context<C> {
+    pub(crate) fn new(
+        conn: Arc<ConnShared>,
+        mailbox: Mailbox,
+        params: C::Params,
+        path: String,
+        auth: Option<AuthData>,
+        hub: Hub,
+    ) -> Self {
+        Self {
+            conn,
+            mailbox,
+            params,
+            path,
+            auth,
+            groups: Mutex::default(),
+            current_ref: Mutex::default(),
+            hub,
+        }
+    }
+
+    /// This connection's id (what [`Hub::send`] takes).
+    pub fn id(&self) -> &ConnId {
+        &self.conn.id
+    }
+
     /// The channel's address parameters for this connection.
     pub fn params(&self) -> &C::Params {
         &self.params
+    }
+
+    /// The path the client connected to.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The authenticator's result, if there is an authenticator and it returned a `T`.
+    pub fn auth<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.auth.as_deref().and_then(|a| a.downcast_ref::<T>())
+    }
+
+    /// Joins a group at run time; the connection leaves it when it ends.
+    pub async fn join(&self, group: impl Into<String>) -> Result<(), LayerError> {
+        let group = group.into();
+        self.hub.layer().group_add(&group, &self.conn.id).await?;
+        let mut groups = self.lock_groups();
+        if !groups.contains(&group) {
+            groups.push(group);
+        }
+        Ok(())
+    }
+
+    /// Leaves a group (leaving one it is not in is not an error).
+    pub async fn leave(&self, group: &str) -> Result<(), LayerError> {
+        self.hub.layer().group_discard(group, &self.conn.id).await?;
+        self.lock_groups().retain(|g| g != group);
+        Ok(())
+    }
+
+    /// The groups this connection joined through its context, in joining order.
+    pub fn groups(&self) -> Vec<String> {
+        self.lock_groups().clone()
+    }
+
+    /// Sends a message to this connection (stamped with the `ref` of the frame being handled).
+    /// Never waits: a full outbox applies the slow-consumer policy.
+    pub fn send(&self, msg: &C::Server) -> Delivery {
+        self.send_encoded(msg.encode(), false)
+    }
+
+    /// Like [`Context::send`], but a full outbox drops the message and keeps the connection.
+    pub fn send_volatile(&self, msg: &C::Server) -> Delivery {
+        self.send_encoded(msg.encode(), true)
+    }
+
+    /// Sends an already encoded text frame to this connection (stamped with the current `ref`).
+    pub fn send_text(&self, encoded: String) -> Delivery {
+        self.send_encoded(encoded, false)
+    }
+
+    pub(crate) fn send_encoded(&self, encoded: String, volatile: bool) -> Delivery {
+        let bytes = protocol::stamp(encoded, self.current_ref().as_ref());
+        self.mailbox.deliver(crate::Payload::Text(bytes), Origin::Reply, volatile)
+    }
+
+    /// Sends a message to every member of a group, this connection included if it is one.
+    pub async fn broadcast(&self, group: &str, msg: &C::Server) -> Result<SendReport, LayerError> {
+        self.hub.broadcast(group, msg).await
+    }
+
+    /// Sends a message to every member of a group except this connection.
+    pub async fn broadcast_others(&self, group: &str, msg: &C::Server) -> Result<SendReport, LayerError> {
+        let options = SendOptions { volatile: false, except: Some(self.conn.id.clone()) };
+        self.hub.broadcast_with(group, msg, options).await
+    }
+
+    /// The hub, to send elsewhere or to hand to spawned tasks.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Closes this connection after what is already queued has been sent.
+    pub fn close(&self, code: u16, reason: impl Into<std::borrow::Cow<'static, str>>) {
+        self.conn.request_close(Some(CloseFrame::new(code, reason)), true);
+    }
+
+    /// The `ref` of the client frame being handled, if it carried one.
+    pub fn current_ref(&self) -> Option<Ref> {
+        self.current_ref.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_ref(&self, r: Option<Ref>) {
+        *self.current_ref.lock().unwrap_or_else(|p| p.into_inner()) = r;
+    }
+
+    pub(crate) fn mailbox(&self) -> &Mailbox {
+        &self.mailbox
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<ConnShared> {
+        &self.conn
+    }
+
+    fn lock_groups(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.groups.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -6,15 +6,30 @@
 //! auth, docs endpoints and test utilities.
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod channel;
 pub mod codec;
+pub mod config;
+pub mod conn;
 pub mod context;
+pub mod frame;
+pub mod hub;
+pub mod layer;
 pub mod message;
+pub mod protocol;
+pub mod route;
 pub mod schema;
+mod signal;
 pub mod validate;
 
-pub use context::Context;
+pub use auth::{AuthRejection, Authenticator, Handshake};
 pub use channel::{Channel, HandlerError, HandlerResult, Params, ParamsError, PathValues, Service};
+pub use config::{AuthFailure, Config, SlowConsumer};
+pub use conn::{Accepted, Endpoint, Rejected, TransportOptions};
+pub use context::{AuthData, Context};
+pub use frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
+pub use hub::{BlockingHub, Hub, MetricsSnapshot};
+pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};
 
 /// Re-exports used by generated code; not part of the stable API.
@@ -25,9 +40,9 @@ pub mod __private {
     pub use serde_json;
 }
 
+/// Re-exported so that generated code (binary frames) only needs `chanx` as a dependency.
+pub use bytes;
 /// Re-exported so that generated code only needs `chanx` as a dependency.
 pub use serde;
 /// Re-exported so that generated code only needs `chanx` as a dependency.
 pub use serde_json;
-/// Re-exported so that generated code (binary frames) only needs `chanx` as a dependency.
-pub use bytes;

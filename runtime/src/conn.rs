@@ -1,0 +1,693 @@
+//! The connection driver and the [`Endpoint`] that owns a channel's service and settings.
+//! Transport-agnostic: it runs over any stream and sink of [`Frame`]s; adapters (axum,
+//! actix-web, in-memory) only translate frames and the upgrade request.
+//!
+//! # How a connection runs
+//! - **Handshake** ([`Endpoint::handshake`]): origin allowlist (HTTP 403), path parameters,
+//!   authenticator (HTTP 401/403, or Chanx's accept-then-close 4401/4403).
+//! - **Writer task**: owns the sink; drains the bounded outbox, batching queued frames into one
+//!   flush; sends pings; every write has a timeout; a failed or timed-out write ends the
+//!   connection.
+//! - **Reader** (the task that called [`Endpoint::run`]): reads a frame, decodes it, runs its
+//!   handler, queues the reply, then reads the next. Messages of one connection are therefore
+//!   handled **one at a time, in order**: replies keep the order of requests. The reader never
+//!   waits for the writer: replies, errors and completion frames are queued with `try_send`.
+//! - **Closing**: client close (echoed), idle timeout (1001), oversized frame (1009), invalid
+//!   UTF-8 (1007), slow consumer (policy), failed `on_connect` (1011), hub shutdown (1001 after
+//!   draining the outbox). Then `on_disconnect` runs, the connection leaves its groups and is
+//!   detached from the layer.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use crate::auth::{Authenticator, Handshake, origin_allowed};
+use crate::channel::{BoxFuture, Channel, HandlerResult, Params, Service};
+use crate::config::{AuthFailure, Config};
+use crate::context::{AuthData, Context};
+use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
+use crate::hub::{Hub, Metrics};
+use crate::layer::{ChannelLayer, ConnId, ConnShared, Mailbox, Origin, Outgoing};
+use crate::message::Message;
+use crate::protocol::{self, Ref};
+
+/// A channel ready to be served: its service (generated glue around your handler), the hub,
+/// settings, authenticator and origin allowlist. Cheap to clone.
+pub struct Endpoint<C: Channel> {
+    service: Arc<dyn Service<C>>,
+    hub: Hub,
+    config: Arc<Config>,
+    auth: Option<Arc<dyn Authenticator>>,
+    origins: Arc<[String]>,
+    address: Arc<str>,
+}
+
+impl<C: Channel> Clone for Endpoint<C> {
+    fn clone(&self) -> Self {
+        Self {
+            service: self.service.clone(),
+            hub: self.hub.clone(),
+            config: self.config.clone(),
+            auth: self.auth.clone(),
+            origins: self.origins.clone(),
+            address: self.address.clone(),
+        }
+    }
+}
+
+impl<C: Channel> std::fmt::Debug for Endpoint<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("channel", &C::NAME)
+            .field("address", &self.address)
+            .field("config", &self.config)
+            .field("origins", &self.origins)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The upgrade was refused before it happened (answer with this HTTP status).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("upgrade refused ({status}): {detail}")]
+pub struct Rejected {
+    /// HTTP status (400 bad path parameters, 401/403 auth, 403 origin).
+    pub status: u16,
+    /// Response body.
+    pub detail: String,
+}
+
+/// A handshake that passed: what the connection starts with.
+pub struct Accepted<C: Channel> {
+    params: Option<C::Params>,
+    path: String,
+    auth: Option<AuthData>,
+    refuse: Option<CloseFrame>,
+}
+
+impl<C: Channel> std::fmt::Debug for Accepted<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accepted").field("path", &self.path).field("refuse", &self.refuse).finish()
+    }
+}
+
+impl<C: Channel> Accepted<C> {
+    /// The close frame the connection will be closed with right after the upgrade (a failed
+    /// authentication in Chanx's accept-then-close mode).
+    pub fn refusal(&self) -> Option<&CloseFrame> {
+        self.refuse.as_ref()
+    }
+}
+
+/// What a transport does by itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TransportOptions {
+    /// The transport answers pings itself (tungstenite does); otherwise the driver queues pongs.
+    pub answers_pings: bool,
+}
+
+impl<C: Channel> Endpoint<C> {
+    /// An endpoint for a channel, served at `C::ADDRESS` (or `/ws/<NAME>` when there is none).
+    pub fn new(service: impl Service<C>, hub: Hub) -> Self {
+        let address = C::ADDRESS.map_or_else(|| format!("/ws/{}", C::NAME), str::to_owned);
+        Self {
+            service: Arc::new(service),
+            hub,
+            config: Arc::new(Config::default()),
+            auth: None,
+            origins: Arc::from(Vec::new()),
+            address: address.into(),
+        }
+    }
+
+    /// Replaces the connection settings.
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.config = Arc::new(config);
+        self
+    }
+
+    /// Sets the authenticator, run before every upgrade.
+    pub fn with_authenticator(mut self, auth: impl Authenticator) -> Self {
+        self.auth = Some(Arc::new(auth));
+        self
+    }
+
+    /// Allows only these origins (exact `scheme://host[:port]`); browsers from elsewhere get 403.
+    pub fn allow_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.origins = origins.into_iter().map(Into::into).collect::<Vec<_>>().into();
+        self
+    }
+
+    /// Serves the channel at another address (`{param}` placeholders allowed).
+    pub fn at(mut self, address: impl Into<String>) -> Self {
+        self.address = address.into().into();
+        self
+    }
+
+    /// The address the channel is served at.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The connection settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The hub connections of this endpoint use.
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Judges an upgrade request: origin, path parameters, authentication.
+    pub async fn handshake(&self, req: &Handshake) -> Result<Accepted<C>, Rejected> {
+        if !origin_allowed(&self.origins, &req.headers) {
+            tracing::info!(path = %req.path, origin = ?req.headers.get(http::header::ORIGIN), "origin refused");
+            return Err(Rejected { status: 403, detail: "origin not allowed".to_owned() });
+        }
+        let params = C::Params::from_path(&req.path_values)
+            .map_err(|e| Rejected { status: 400, detail: e.to_string() })?;
+        let mut accepted =
+            Accepted { params: Some(params), path: req.path.clone(), auth: None, refuse: None };
+        if let Some(auth) = &self.auth {
+            let result = AssertUnwindSafe(auth.authenticate(req)).catch_unwind().await;
+            match result {
+                Ok(Ok(data)) => accepted.auth = Some(data),
+                Ok(Err(rejection)) => {
+                    tracing::info!(path = %req.path, status = rejection.status, "authentication refused");
+                    match self.config.auth_failure {
+                        AuthFailure::HttpStatus => {
+                            return Err(Rejected { status: rejection.status, detail: rejection.detail });
+                        }
+                        AuthFailure::CloseCode => {
+                            accepted.refuse = Some(CloseFrame::new(rejection.close_code(), rejection.detail));
+                        }
+                    }
+                }
+                Err(_) => {
+                    tracing::error!(path = %req.path, "authenticator panicked");
+                    return Err(Rejected { status: 500, detail: "authentication failed".to_owned() });
+                }
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// Runs one accepted connection over a transport until it ends. The sink moves into a
+    /// writer task (so it must be `Send`); the stream is read by the calling task.
+    pub async fn run<St, E, Si>(
+        &self,
+        accepted: Accepted<C>,
+        stream: St,
+        sink: Si,
+        transport: TransportOptions,
+    ) where
+        St: Stream<Item = Result<Frame, E>> + Unpin,
+        E: Into<TransportError>,
+        Si: Sink<Frame> + Send + Unpin + 'static,
+        Si::Error: std::fmt::Display,
+    {
+        let layer = self.hub.layer().clone();
+        let metrics = self.hub.metrics_handle().clone();
+        let id = layer.new_conn_id();
+        let span = tracing::info_span!("ws_connection", conn = %id, channel = C::NAME, path = %accepted.path);
+        let shared = Arc::new(ConnShared::new(id.clone(), self.config.slow_consumer, metrics.clone()));
+        let (tx, rx) = mpsc::channel(self.config.outbox_capacity);
+        let mailbox = Mailbox::new(tx, shared.clone());
+        let registration = Registration::new(layer.clone(), id, metrics.clone());
+        let writer = tokio::spawn(
+            writer_loop(sink, rx, shared.clone(), self.config.clone(), metrics).instrument(span.clone()),
+        );
+        let body = async move {
+            tracing::debug!("connection opened");
+            if let Some(frame) = accepted.refuse {
+                shared.request_close(Some(frame), false);
+            } else if self.hub.is_shutting_down() {
+                shared.request_close(Some(CloseFrame::new(close_code::GOING_AWAY, "server shutdown")), false);
+            } else if let Some(params) = accepted.params {
+                layer.attach(mailbox.clone());
+                let ctx = Context::new(
+                    shared.clone(),
+                    mailbox.clone(),
+                    params,
+                    accepted.path,
+                    accepted.auth,
+                    self.hub.clone(),
+                );
+                self.serve(&ctx, stream, transport).await;
+                for group in ctx.groups() {
+                    if let Err(e) = layer.group_discard(&group, ctx.id()).await {
+                        tracing::warn!(group = %group, error = %e, "leaving group failed");
+                    }
+                }
+                layer.detach(ctx.id());
+            }
+            drop(mailbox);
+            let budget = self.config.drain_timeout + self.config.write_timeout * 2;
+            let mut writer = writer;
+            if tokio::time::timeout(budget, &mut writer).await.is_err() {
+                writer.abort();
+            }
+            let close = shared.close_request().and_then(|r| r.frame);
+            tracing::debug!(close = ?close.as_ref().map(|c| c.code), "connection closed");
+            drop(registration);
+        };
+        body.instrument(span).await
+    }
+
+    /// `on_connect`, the read loop, `on_disconnect`.
+    async fn serve<St, E>(&self, ctx: &Context<C>, stream: St, transport: TransportOptions)
+    where
+        St: Stream<Item = Result<Frame, E>> + Unpin,
+        E: Into<TransportError>,
+    {
+        let shared = ctx.shared().clone();
+        let connected = guarded(|| self.service.on_connect(ctx)).await;
+        let connected = match connected {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, cause = ?e.cause(), "on_connect failed");
+                ctx.send_encoded(protocol::error_detail_frame(e.detail()), false);
+                shared.request_close(
+                    Some(CloseFrame::new(close_code::INTERNAL_ERROR, e.detail().to_owned())),
+                    true,
+                );
+                false
+            }
+            Err(panic) => {
+                self.hub.metrics_handle().count_handler_panic();
+                tracing::error!(panic = %panic, "on_connect panicked");
+                shared.request_close(
+                    Some(CloseFrame::new(close_code::INTERNAL_ERROR, "internal error")),
+                    false,
+                );
+                false
+            }
+        };
+        if connected {
+            self.read_loop(ctx, stream, transport).await;
+        }
+        if guarded(|| self.service.on_disconnect(ctx)).await.is_err() {
+            self.hub.metrics_handle().count_handler_panic();
+            tracing::error!("on_disconnect panicked");
+        }
+    }
+
+    async fn read_loop<St, E>(&self, ctx: &Context<C>, mut stream: St, transport: TransportOptions)
+    where
+        St: Stream<Item = Result<Frame, E>> + Unpin,
+        E: Into<TransportError>,
+    {
+        let shared = ctx.shared();
+        let shutdown = self.hub.shutdown_signal();
+        let cfg = &*self.config;
+        let close_now = |code: u16, reason: &'static str| {
+            shared.request_close(Some(CloseFrame::new(code, reason)), false);
+        };
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = shared.stop.wait() => return,
+                () = shutdown.wait() => {
+                    shared.request_close(Some(CloseFrame::new(close_code::GOING_AWAY, "server shutdown")), true);
+                    return;
+                }
+                next = next_frame(&mut stream, cfg.idle_timeout) => next,
+            };
+            let frame = match next {
+                Err(Idle) => {
+                    self.hub.metrics_handle().count_idle_closed();
+                    tracing::debug!("idle timeout");
+                    return close_now(close_code::GOING_AWAY, "idle timeout");
+                }
+                Ok(None) => {
+                    shared.request_close(None, false);
+                    return;
+                }
+                Ok(Some(Err(e))) => {
+                    let e: TransportError = e.into();
+                    tracing::debug!(error = %e, "transport error");
+                    return match e.kind {
+                        TransportErrorKind::TooLarge => {
+                            close_now(close_code::MESSAGE_TOO_BIG, "frame too large")
+                        }
+                        TransportErrorKind::InvalidUtf8 => {
+                            close_now(close_code::INVALID_PAYLOAD, "invalid utf-8")
+                        }
+                        TransportErrorKind::Protocol => {
+                            close_now(close_code::PROTOCOL_ERROR, "protocol error")
+                        }
+                        TransportErrorKind::Closed => {
+                            shared.request_close(None, false);
+                        }
+                    };
+                }
+                Ok(Some(Ok(frame))) => frame,
+            };
+            match frame {
+                Frame::Text(bytes) => {
+                    if bytes.len() > cfg.max_frame_size {
+                        return close_now(close_code::MESSAGE_TOO_BIG, "frame too large");
+                    }
+                    let Ok(text) = std::str::from_utf8(&bytes) else {
+                        return close_now(close_code::INVALID_PAYLOAD, "invalid utf-8");
+                    };
+                    self.handle_text(ctx, text).await;
+                }
+                Frame::Binary(bytes) => {
+                    if bytes.len() > cfg.max_frame_size {
+                        return close_now(close_code::MESSAGE_TOO_BIG, "frame too large");
+                    }
+                    self.handle_binary(ctx, bytes).await;
+                }
+                Frame::Ping(payload) => {
+                    if !transport.answers_pings {
+                        ctx.mailbox().push(Outgoing::Pong(payload), true);
+                    }
+                }
+                Frame::Pong(_) => {}
+                Frame::Close(frame) => {
+                    let code = frame.map_or(close_code::NORMAL, |f| f.code);
+                    tracing::debug!(code, "client closed");
+                    shared.request_close(Some(CloseFrame::new(code, "")), false);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Decodes one text frame, runs its handler, queues the reply, errors and completion.
+    async fn handle_text(&self, ctx: &Context<C>, text: &str) {
+        let reference = match protocol::peek_envelope(text) {
+            Ok(r) => r,
+            Err(items) => {
+                tracing::debug!(outcome = "invalid_envelope", errors = items.len());
+                ctx.send_encoded(protocol::error_items_frame(&items), false);
+                return;
+            }
+        };
+        match C::Client::decode(text) {
+            Err(err) => {
+                // A frame that is not even a JSON object is refused before routing, like Chanx:
+                // no ref, no completion.
+                let routed = protocol::is_json_object(text);
+                ctx.set_ref(if routed { reference } else { None });
+                tracing::debug!(outcome = "invalid", errors = err.errors.len(), "frame refused");
+                ctx.send_encoded(protocol::error_items_frame(&err.errors), false);
+                if routed && self.config.send_completion {
+                    ctx.send_encoded(protocol::COMPLETE.to_owned(), false);
+                }
+                ctx.set_ref(None);
+            }
+            Ok(msg) => {
+                let action = msg.tag();
+                ctx.set_ref(reference);
+                self.dispatch(ctx, action, || self.service.dispatch(ctx, msg)).await;
+            }
+        }
+    }
+
+    async fn handle_binary(&self, ctx: &Context<C>, data: Bytes) {
+        let mut data = Some(data);
+        let mut handler = None;
+        let probe = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            handler = self.service.dispatch_binary(ctx, data.take().expect("taken once"));
+        }));
+        match (probe, handler) {
+            (Ok(()), Some(fut)) => self.dispatch(ctx, "binary", move || fut).await,
+            (Ok(()), None) => {
+                tracing::debug!(outcome = "invalid", "binary frame refused");
+                ctx.send_encoded(protocol::error_items_frame(&[protocol::binary_not_supported()]), false);
+            }
+            (Err(_), _) => {
+                self.hub.metrics_handle().count_handler_panic();
+                tracing::error!(action = "binary", "handler panicked");
+                ctx.send_encoded(protocol::error_detail_frame("Failed to process message for binary"), false);
+            }
+        }
+    }
+
+    async fn dispatch<'a>(
+        &self,
+        ctx: &'a Context<C>,
+        action: &'static str,
+        handler: impl FnOnce() -> BoxFuture<'a, HandlerResult<Option<C::Server>>>,
+    ) {
+        let started = Instant::now();
+        let reference = ctx.current_ref();
+        let span = tracing::debug_span!(
+            "ws_message",
+            action,
+            r#ref = reference.as_ref().map(Ref::as_str),
+            outcome = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+        );
+        let result = guarded(handler).instrument(span.clone()).await;
+        let outcome = match result {
+            Ok(Ok(Some(reply))) => {
+                ctx.send_encoded(reply.encode(), false);
+                "ok"
+            }
+            Ok(Ok(None)) => "ok",
+            Ok(Err(e)) => {
+                self.hub.metrics_handle().count_handler_failure();
+                let detail = match e.cause() {
+                    Some(cause) => {
+                        span.in_scope(|| tracing::warn!(error = %cause, "handler failed"));
+                        format!("Failed to process message for {action}")
+                    }
+                    None => e.detail().to_owned(),
+                };
+                ctx.send_encoded(protocol::error_detail_frame(&detail), false);
+                "error"
+            }
+            Err(panic) => {
+                self.hub.metrics_handle().count_handler_panic();
+                span.in_scope(|| tracing::error!(panic = %panic, "handler panicked"));
+                ctx.send_encoded(
+                    protocol::error_detail_frame(&format!("Failed to process message for {action}")),
+                    false,
+                );
+                "panic"
+            }
+        };
+        if self.config.send_completion {
+            ctx.send_encoded(protocol::COMPLETE.to_owned(), false);
+        }
+        ctx.set_ref(None);
+        span.record("outcome", outcome);
+        span.record("duration_us", started.elapsed().as_micros() as u64);
+        span.in_scope(|| tracing::debug!(outcome, "message handled"));
+    }
+}
+
+/// A panic caught in user code, with its message.
+struct Panic(String);
+
+impl std::fmt::Display for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Builds and runs a user future, catching panics in both steps.
+async fn guarded<'a, T>(make: impl FnOnce() -> BoxFuture<'a, T>) -> Result<T, Panic> {
+    let to_panic = |p: Box<dyn std::any::Any + Send>| {
+        Panic(
+            p.downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned()),
+        )
+    };
+    let fut = std::panic::catch_unwind(AssertUnwindSafe(make)).map_err(to_panic)?;
+    AssertUnwindSafe(fut).catch_unwind().await.map_err(to_panic)
+}
+
+struct Idle;
+
+async fn next_frame<St: Stream + Unpin>(
+    stream: &mut St,
+    idle: Option<Duration>,
+) -> Result<Option<St::Item>, Idle> {
+    match idle {
+        Some(limit) => tokio::time::timeout(limit, stream.next()).await.map_err(|_| Idle),
+        None => Ok(stream.next().await),
+    }
+}
+
+/// Detaches the connection and counts it closed even if the driver future is dropped.
+struct Registration {
+    layer: Arc<dyn ChannelLayer>,
+    id: ConnId,
+    metrics: Arc<Metrics>,
+}
+
+impl Registration {
+    fn new(layer: Arc<dyn ChannelLayer>, id: ConnId, metrics: Arc<Metrics>) -> Self {
+        metrics.connection_opened();
+        Self { layer, id, metrics }
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.layer.detach(&self.id);
+        self.metrics.connection_closed();
+    }
+}
+
+const BATCH: usize = 64;
+
+async fn writer_loop<Si>(
+    mut sink: Si,
+    mut rx: mpsc::Receiver<Outgoing>,
+    shared: Arc<ConnShared>,
+    cfg: Arc<Config>,
+    metrics: Arc<Metrics>,
+) where
+    Si: Sink<Frame> + Unpin,
+    Si::Error: std::fmt::Display,
+{
+    let mut writer = Writer { sink: &mut sink, timeout: cfg.write_timeout, completion: cfg.send_completion };
+    let mut ping = cfg.ping_interval.map(|every| {
+        let mut i = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
+    let result: Result<(), WriteFailed> = async {
+        loop {
+            tokio::select! {
+                biased;
+                () = shared.stop.wait() => return Ok(()),
+                item = rx.recv() => {
+                    let Some(item) = item else { return Ok(()) };
+                    writer.feed(item).await?;
+                    for _ in 0..BATCH {
+                        match rx.try_recv() {
+                            Ok(item) => writer.feed(item).await?,
+                            Err(_) => break,
+                        }
+                    }
+                    writer.flush().await?;
+                }
+                _ = tick(&mut ping) => {
+                    writer.write(Frame::Ping(Bytes::new())).await?;
+                    writer.flush().await?;
+                }
+            }
+        }
+    }
+    .await;
+    match result {
+        Err(WriteFailed::Timeout) => {
+            metrics.count_write_timeout();
+            tracing::warn!("write timed out, dropping connection");
+            shared.request_close(None, false);
+            return;
+        }
+        Err(WriteFailed::Error(e)) => {
+            tracing::debug!(error = %e, "write failed");
+            shared.request_close(None, false);
+            return;
+        }
+        Ok(()) => {}
+    }
+    let request = shared.close_request();
+    if let Some(request) = request {
+        if request.drain {
+            let deadline = tokio::time::Instant::now() + cfg.drain_timeout;
+            while let Ok(item) = rx.try_recv() {
+                if tokio::time::Instant::now() >= deadline || writer.feed(item).await.is_err() {
+                    break;
+                }
+            }
+        }
+        if let Some(frame) = request.frame {
+            let _ = writer.write(Frame::Close(Some(frame))).await;
+        }
+        let _ = writer.flush().await;
+    }
+    rx.close();
+    let _ = tokio::time::timeout(cfg.write_timeout, sink.close()).await;
+}
+
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+enum WriteFailed {
+    Timeout,
+    Error(String),
+}
+
+struct Writer<'s, Si> {
+    sink: &'s mut Si,
+    timeout: Duration,
+    completion: bool,
+}
+
+impl<Si> Writer<'_, Si>
+where
+    Si: Sink<Frame> + Unpin,
+    Si::Error: std::fmt::Display,
+{
+    async fn write(&mut self, frame: Frame) -> Result<(), WriteFailed> {
+        match tokio::time::timeout(self.timeout, self.sink.feed(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(WriteFailed::Error(e.to_string())),
+            Err(_) => Err(WriteFailed::Timeout),
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), WriteFailed> {
+        match tokio::time::timeout(self.timeout, self.sink.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(WriteFailed::Error(e.to_string())),
+            Err(_) => Err(WriteFailed::Timeout),
+        }
+    }
+
+    async fn feed(&mut self, item: Outgoing) -> Result<(), WriteFailed> {
+        match item {
+            Outgoing::Text(bytes, origin) => {
+                self.write(Frame::Text(bytes)).await?;
+                if self.completion {
+                    match origin {
+                        Origin::Group => {
+                            self.write(Frame::Text(Bytes::from_static(protocol::GROUP_COMPLETE.as_bytes())))
+                                .await?
+                        }
+                        Origin::Event => {
+                            self.write(Frame::Text(Bytes::from_static(protocol::EVENT_COMPLETE.as_bytes())))
+                                .await?
+                        }
+                        Origin::Reply => {}
+                    }
+                }
+                Ok(())
+            }
+            Outgoing::Binary(bytes) => self.write(Frame::Binary(bytes)).await,
+            Outgoing::Pong(bytes) => self.write(Frame::Pong(bytes)).await,
+        }
+    }
+}
+
+impl From<std::convert::Infallible> for TransportError {
+    fn from(e: std::convert::Infallible) -> Self {
+        match e {}
+    }
+}

@@ -1,0 +1,306 @@
+//! The channel layer: Django Channels' contract (send to a connection; group add, discard and
+//! send) between the code that sends and the connections that deliver. Owns connection ids,
+//! mailboxes and send reports; must not encode messages or touch sockets.
+//!
+//! # How it works
+//! Every connection has a bounded outbox drained by its writer task. The connection registers
+//! a [`Mailbox`] (the sending end of that outbox) with the layer under its [`ConnId`]. A layer
+//! routes a [`Payload`] (already encoded bytes, shared by every recipient of a broadcast) to
+//! mailboxes; [`Mailbox::deliver`] never waits: a full outbox applies the channel's
+//! [`SlowConsumer`](crate::SlowConsumer) policy and the outcome is counted in the
+//! [`SendReport`]. When the connection ends it leaves its groups and is detached.
+//!
+//! A layer that spans processes (Redis) keeps local mailboxes the same way and forwards
+//! payloads for connections and group members it does not hold; it reports those as
+//! [`SendReport::forwarded`].
+
+pub mod memory;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::channel::BoxFuture;
+use crate::config::SlowConsumer;
+use crate::frame::CloseFrame;
+use crate::hub::Metrics;
+use crate::signal::Signal;
+
+pub use memory::MemoryLayer;
+
+/// The id of one connection, unique across the processes that share a layer.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(Arc<str>);
+
+impl ConnId {
+    /// An id from its text form.
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id's text form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An encoded message on its way to one or more connections; cloning shares the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// A text frame (UTF-8 JSON).
+    Text(Bytes),
+    /// A binary frame.
+    Binary(Bytes),
+}
+
+impl Payload {
+    /// A text payload from an encoded string.
+    pub fn text(encoded: impl Into<String>) -> Self {
+        Payload::Text(Bytes::from(encoded.into()))
+    }
+}
+
+/// Why a payload is being delivered; decides which completion frame follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A reply or a message the connection's own handler sent.
+    Reply,
+    /// A group message (followed by `group_complete` when completion is on).
+    Group,
+    /// A direct message from the hub (followed by `event_complete` when completion is on).
+    Event,
+}
+
+/// What a delivery attempt did; also counted in [`SendReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Queued in the connection's outbox.
+    Delivered,
+    /// The outbox was full and the payload was dropped; the connection stays.
+    Dropped,
+    /// The outbox was full and the slow connection is being closed.
+    ClosedSlow,
+    /// The connection is gone.
+    Gone,
+}
+
+/// Counts of what one send did. Nothing is silent: every recipient lands in one field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendReport {
+    /// Queued in a local connection's outbox.
+    pub delivered: usize,
+    /// Dropped because an outbox was full (volatile messages, or the `Drop` policy).
+    pub dropped: usize,
+    /// Not delivered because the outbox was full; that slow connection is being closed.
+    pub closed_slow: usize,
+    /// The recipient is gone (no such connection, or it is closing).
+    pub gone: usize,
+    /// Handed to another process by a layer that spans processes.
+    pub forwarded: usize,
+}
+
+impl SendReport {
+    /// Counts one delivery outcome.
+    pub fn count(&mut self, d: Delivery) {
+        match d {
+            Delivery::Delivered => self.delivered += 1,
+            Delivery::Dropped => self.dropped += 1,
+            Delivery::ClosedSlow => self.closed_slow += 1,
+            Delivery::Gone => self.gone += 1,
+        }
+    }
+
+    /// Adds another report's counts to this one.
+    pub fn merge(&mut self, other: SendReport) {
+        self.delivered += other.delivered;
+        self.dropped += other.dropped;
+        self.closed_slow += other.closed_slow;
+        self.gone += other.gone;
+        self.forwarded += other.forwarded;
+    }
+}
+
+/// A layer operation failed (a backend error; the memory layer never fails).
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    /// The connection is not attached to this layer.
+    #[error("connection `{0}` is not attached to the layer")]
+    NotAttached(ConnId),
+    /// The group name is not one the backend accepts.
+    #[error("invalid group name `{group}`: {reason}")]
+    InvalidGroup {
+        /// The group name.
+        group: String,
+        /// What the backend expects.
+        reason: &'static str,
+    },
+    /// The backend failed.
+    #[error("channel layer backend failed")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The channel layer contract, dyn-compatible (`Arc<dyn ChannelLayer>`).
+///
+/// Async operations return boxed futures so a networked backend can await I/O; the in-memory
+/// layer returns ready futures. Sends must never wait for a connection: deliver with
+/// [`Mailbox::deliver`] and count the outcome.
+pub trait ChannelLayer: Send + Sync + 'static {
+    /// A fresh id for a connection about to attach.
+    fn new_conn_id(&self) -> ConnId;
+
+    /// Registers a local connection's mailbox under its id.
+    fn attach(&self, mailbox: Mailbox);
+
+    /// Removes a local connection: no more deliveries, and it leaves every group.
+    fn detach(&self, id: &ConnId);
+
+    /// Sends a payload to one connection.
+    fn send<'a>(
+        &'a self,
+        to: &'a ConnId,
+        payload: Payload,
+        options: SendOptions,
+    ) -> BoxFuture<'a, Result<SendReport, LayerError>>;
+
+    /// Adds a connection to a group (creating the group).
+    fn group_add<'a>(&'a self, group: &'a str, id: &'a ConnId) -> BoxFuture<'a, Result<(), LayerError>>;
+
+    /// Removes a connection from a group; removing a non-member is not an error.
+    fn group_discard<'a>(&'a self, group: &'a str, id: &'a ConnId) -> BoxFuture<'a, Result<(), LayerError>>;
+
+    /// Sends a payload to every member of a group, except `options.except`.
+    fn group_send<'a>(
+        &'a self,
+        group: &'a str,
+        payload: Payload,
+        options: SendOptions,
+    ) -> BoxFuture<'a, Result<SendReport, LayerError>>;
+}
+
+/// How a payload is delivered.
+#[derive(Debug, Clone, Default)]
+pub struct SendOptions {
+    /// A full outbox drops this payload instead of closing the connection.
+    pub volatile: bool,
+    /// Leave this connection out of a group send (the sender, usually).
+    pub except: Option<ConnId>,
+}
+
+/// A request to close a connection.
+#[derive(Debug, Clone)]
+pub(crate) struct CloseRequest {
+    pub(crate) frame: Option<CloseFrame>,
+    /// Flush the outbox (up to the drain timeout) before the close frame.
+    pub(crate) drain: bool,
+}
+
+/// State shared by a connection's reader, writer and mailboxes.
+#[derive(Debug)]
+pub(crate) struct ConnShared {
+    pub(crate) id: ConnId,
+    pub(crate) stop: Signal,
+    close: Mutex<Option<CloseRequest>>,
+    policy: SlowConsumer,
+    metrics: Arc<Metrics>,
+}
+
+impl ConnShared {
+    pub(crate) fn new(id: ConnId, policy: SlowConsumer, metrics: Arc<Metrics>) -> Self {
+        Self { id, stop: Signal::default(), close: Mutex::new(None), policy, metrics }
+    }
+
+    /// Asks the connection to close; the first request wins. Returns whether this one did.
+    pub(crate) fn request_close(&self, frame: Option<CloseFrame>, drain: bool) -> bool {
+        let first = {
+            let mut slot = self.close.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none() {
+                *slot = Some(CloseRequest { frame, drain });
+                true
+            } else {
+                false
+            }
+        };
+        self.stop.trigger();
+        first
+    }
+
+    pub(crate) fn close_request(&self) -> Option<CloseRequest> {
+        self.close.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// What a connection's writer receives.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Text(Bytes, Origin),
+    Binary(Bytes),
+    Pong(Bytes),
+}
+
+/// The sending end of one connection's bounded outbox, as registered with a layer.
+#[derive(Debug, Clone)]
+pub struct Mailbox {
+    tx: mpsc::Sender<Outgoing>,
+    conn: Arc<ConnShared>,
+}
+
+impl Mailbox {
+    pub(crate) fn new(tx: mpsc::Sender<Outgoing>, conn: Arc<ConnShared>) -> Self {
+        Self { tx, conn }
+    }
+
+    /// The connection this mailbox delivers to.
+    pub fn id(&self) -> &ConnId {
+        &self.conn.id
+    }
+
+    /// Queues a payload without waiting. A full outbox applies the slow-consumer policy.
+    pub fn deliver(&self, payload: Payload, origin: Origin, volatile: bool) -> Delivery {
+        let item = match payload {
+            Payload::Text(b) => Outgoing::Text(b, origin),
+            Payload::Binary(b) => Outgoing::Binary(b),
+        };
+        self.push(item, volatile)
+    }
+
+    pub(crate) fn push(&self, item: Outgoing, volatile: bool) -> Delivery {
+        if self.conn.stop.is_set() {
+            return Delivery::Gone;
+        }
+        match self.tx.try_send(item) {
+            Ok(()) => Delivery::Delivered,
+            Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+            Err(mpsc::error::TrySendError::Full(_)) => match self.conn.policy {
+                SlowConsumer::Close { .. } if volatile => {
+                    self.conn.metrics.count_dropped();
+                    Delivery::Dropped
+                }
+                SlowConsumer::Drop => {
+                    self.conn.metrics.count_dropped();
+                    Delivery::Dropped
+                }
+                SlowConsumer::Close { code } => {
+                    if self.conn.request_close(Some(CloseFrame::new(code, "slow consumer")), false) {
+                        self.conn.metrics.count_slow_closed();
+                        tracing::warn!(conn = %self.conn.id, code, "outbox full, closing slow consumer");
+                    }
+                    Delivery::ClosedSlow
+                }
+            },
+        }
+    }
+}
