@@ -9,6 +9,11 @@ use serde_json::Value;
 
 use crate::location::Location;
 
+mod build;
+mod schema;
+
+pub use build::{IrOptions, Role, build};
+
 /// Index into [`Ir::types`].
 pub type TypeId = usize;
 /// Index into [`Channel::messages`].

@@ -1,0 +1,596 @@
+//! Builds the [`Ir`] from a parsed [`Spec`]: channels, directions, tags, operations, names.
+//! Every problem is collected and reported together; nothing is emitted here.
+//!
+//! Decisions (see DESIGN.md section 1):
+//! - `receive` operations put their messages in the client direction, `send` operations in the
+//!   server direction (`--role client` swaps the two), and every `reply` message goes to the
+//!   server direction of the operation's channel (replies travel back on the same socket); a
+//!   reply message from another channel is added to the operation's channel.
+//! - Messages no operation uses stay in [`Channel::messages`] but in no direction.
+//! - The tag of a direction: `--tag` if given; else the first property, in
+//!   [`TAG_PREFERENCE`] order then alphabetical, that is a string constant in every JSON message
+//!   of the direction and whose values are unique; else untagged, with a warning when the
+//!   direction has two or more JSON messages.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::schema::{TAG_PREFERENCE, Types};
+use super::{
+    Action, Channel, Diagnostic, Direction, Info, Ir, Message, MessageId, Operation, Param, Reply, Server,
+    Tagging,
+};
+use crate::location::Location;
+use crate::names::{self, Scope};
+use crate::parse::{ChannelDef, MessageDef, NodeRef, Spec};
+
+/// Options of [`build`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IrOptions {
+    /// Force the tag property of every direction (`--tag NAME`); `None` detects it.
+    pub tag: Option<String>,
+    /// Whose point of view the document is written from.
+    pub role: Role,
+}
+
+/// Whose point of view the document describes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    /// The document describes the server (`receive` = the server receives it).
+    #[default]
+    Server,
+    /// The document describes a client: `send` and `receive` are swapped.
+    Client,
+}
+
+/// A message being assembled, with the parsed definition it came from.
+struct Msg {
+    def: MessageDef,
+    message: Message,
+}
+
+struct ChannelBuild {
+    messages: Vec<Msg>,
+    client: Vec<MessageId>,
+    server: Vec<MessageId>,
+    operations: Vec<Operation>,
+    methods: Scope,
+}
+
+/// Builds the IR, reporting every problem found.
+pub fn build(spec: &Spec, options: &IrOptions) -> Result<Ir, Vec<Diagnostic>> {
+    let mut b = Builder { spec, options, errors: Vec::new(), warnings: Vec::new(), types: Types::new(spec) };
+    let ir = b.run();
+    b.errors.append(&mut b.types.errors);
+    b.warnings.append(&mut b.types.warnings);
+    if b.errors.is_empty() {
+        let mut ir = ir;
+        b.warnings.sort();
+        b.warnings.dedup();
+        ir.warnings = b.warnings;
+        Ok(ir)
+    } else {
+        b.errors.sort();
+        b.errors.dedup();
+        Err(b.errors)
+    }
+}
+
+struct Builder<'a> {
+    spec: &'a Spec,
+    options: &'a IrOptions,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+    types: Types<'a>,
+}
+
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    media == "application/json" || media == "text/json" || media.ends_with("+json")
+}
+
+/// `{name}` placeholders of an address, in order, without repeats.
+fn placeholders(address: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = address;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        let name = &rest[open + 1..open + close];
+        if !name.is_empty() && !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out
+}
+
+impl<'a> Builder<'a> {
+    fn error(&mut self, location: Location, message: String) {
+        self.errors.push(Diagnostic { location, message });
+    }
+
+    fn warn(&mut self, location: Location, message: String) {
+        self.warnings.push(Diagnostic { location, message });
+    }
+
+    fn run(&mut self) -> Ir {
+        let spec = self.spec;
+        // Every component schema gets its type, used or not, in document order.
+        for (_, node) in &spec.schemas {
+            if let Ok((target, _)) = spec.resolve(node) {
+                self.types.named(&target);
+            }
+        }
+        let mut modules = Scope::new();
+        let mut type_names = Scope::new();
+        let mut builds: Vec<ChannelBuild> = Vec::new();
+        let mut channels: Vec<Channel> = Vec::new();
+        for def in &spec.channels {
+            let origin = spec.location(&def.entry);
+            let module = names::snake_or(&def.key, "channel");
+            let type_name = names::pascal_or(&def.key, "Channel");
+            let what = format!("channel `{}`", def.key);
+            if let Err(c) = modules.claim(&module, &origin, &what) {
+                self.error(
+                    origin.clone(),
+                    format!("channels `{}` and {} both become the module `{}`: expected channel keys that differ after snake_case (first at {})", def.key, c.first.1.trim_start_matches("channel "), module, c.first.0),
+                );
+            }
+            if let Err(c) = type_names.claim(&type_name, &origin, &what) {
+                self.error(
+                    origin.clone(),
+                    format!("channels `{}` and {} both become the type `{}`: expected channel keys that differ after PascalCase (first at {})", def.key, c.first.1.trim_start_matches("channel "), type_name, c.first.0),
+                );
+            }
+            let params = self.params(def);
+            let mut cb = ChannelBuild {
+                messages: Vec::new(),
+                client: Vec::new(),
+                server: Vec::new(),
+                operations: Vec::new(),
+                methods: Scope::new(),
+            };
+            for m in &def.messages {
+                self.push_message(&mut cb, m.clone());
+            }
+            channels.push(Channel {
+                key: def.key.clone(),
+                module,
+                type_name,
+                address: def.address.clone(),
+                title: def.title.clone(),
+                summary: def.summary.clone(),
+                description: def.description.clone(),
+                params,
+                messages: Vec::new(),
+                client: Direction::default(),
+                server: Direction::default(),
+                operations: Vec::new(),
+                origin,
+            });
+            builds.push(cb);
+        }
+        self.operations(&mut builds);
+        for (ch, cb) in channels.iter_mut().zip(builds) {
+            self.finish_channel(ch, cb);
+        }
+        self.types.run();
+        let types = self.types.finish();
+        Ir {
+            info: Info {
+                title: spec.title.clone(),
+                version: spec.version.clone(),
+                description: spec.description.clone(),
+                asyncapi: spec.asyncapi.clone(),
+            },
+            source_name: spec
+                .docs
+                .first()
+                .map(|d| {
+                    std::path::Path::new(&d.name)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default(),
+            servers: spec
+                .servers
+                .iter()
+                .map(|s| Server {
+                    key: s.key.clone(),
+                    host: s.host.clone(),
+                    protocol: s.protocol.clone(),
+                    pathname: s.pathname.clone(),
+                    description: s.description.clone(),
+                })
+                .collect(),
+            channels,
+            types,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn params(&mut self, def: &ChannelDef) -> Vec<Param> {
+        let origin = self.spec.location(&def.entry);
+        let names_in_address = def.address.as_deref().map(placeholders).unwrap_or_default();
+        for p in &def.parameters {
+            if !names_in_address.contains(&p.name) {
+                self.warn(
+                    self.spec.location(&p.node),
+                    format!("parameter `{}` does not appear in the address: it is ignored", p.name),
+                );
+            }
+        }
+        let mut scope = Scope::new();
+        let mut out = Vec::new();
+        for name in names_in_address {
+            let field = names::snake_or(&name, "param");
+            if let Err(c) = scope.claim(&field, &origin, &format!("parameter `{name}`")) {
+                self.error(
+                    origin.clone(),
+                    format!(
+                        "parameters `{name}` and {} both become the field `{field}`",
+                        c.first.1.trim_start_matches("parameter ")
+                    ),
+                );
+            }
+            let def = def.parameters.iter().find(|p| p.name == name);
+            out.push(Param {
+                name: name.clone(),
+                field,
+                description: def.and_then(|d| d.description.clone()),
+                allowed: def.map(|d| d.allowed.clone()).unwrap_or_default(),
+                default: def.and_then(|d| d.default.clone()),
+                examples: def.map(|d| d.examples.clone()).unwrap_or_default(),
+            });
+        }
+        out
+    }
+
+    fn push_message(&mut self, cb: &mut ChannelBuild, def: MessageDef) -> MessageId {
+        let spec = self.spec;
+        let content_type = def
+            .content_type
+            .clone()
+            .or_else(|| spec.default_content_type.clone())
+            .unwrap_or_else(|| "application/json".to_owned());
+        let binary = !is_json(&content_type);
+        let payload = match (&def.payload, binary) {
+            (Some(p), false) => Some(self.types.schema(p, 0)),
+            _ => None,
+        };
+        let variant = names::pascal_or(def.name.as_deref().unwrap_or(&def.key), "Message");
+        let message = Message {
+            key: def.key.clone(),
+            name: def.name.clone(),
+            variant,
+            tag_value: None,
+            payload,
+            title: def.title.clone(),
+            summary: def.summary.clone(),
+            description: def.description.clone(),
+            deprecated: def.deprecated,
+            content_type,
+            binary,
+            examples: def.examples.clone(),
+            correlation_id: def.correlation_id.clone(),
+            origin: spec.location(&def.node),
+        };
+        cb.messages.push(Msg { def, message });
+        cb.messages.len() - 1
+    }
+
+    /// The channel an operation's `channel` chain names.
+    fn find_channel(&self, chain: &[NodeRef]) -> Option<usize> {
+        let spec = self.spec;
+        spec.channels
+            .iter()
+            .position(|c| chain.contains(&c.entry))
+            .or_else(|| spec.channels.iter().position(|c| chain.last() == Some(&c.node)))
+    }
+
+    /// The message of channel `cb` a `$ref` chain names, added to the channel when missing.
+    fn find_message(&mut self, cb: &mut ChannelBuild, chain: &[NodeRef], op_key: &str) -> Option<MessageId> {
+        if let Some(i) = cb.messages.iter().position(|m| chain.contains(&m.def.entry)) {
+            return Some(i);
+        }
+        if let Some(i) = cb.messages.iter().position(|m| chain.last() == Some(&m.def.node)) {
+            return Some(i);
+        }
+        let first = chain.first()?;
+        let last = chain.last().unwrap_or(first);
+        let key = last.segments().last().cloned().unwrap_or_else(|| op_key.to_owned());
+        match self.spec.read_message(key, first.clone()) {
+            Ok(def) => Some(self.push_message(cb, def)),
+            Err(e) => {
+                self.error(self.spec.location(first), e.to_string());
+                None
+            }
+        }
+    }
+
+    fn operations(&mut self, builds: &mut [ChannelBuild]) {
+        let spec = self.spec;
+        for op in &spec.operations {
+            let origin = spec.location(&op.node);
+            let Some(ci) = self.find_channel(&op.channel) else {
+                let at = op.channel.first().map(|n| spec.location(n)).unwrap_or_else(|| origin.clone());
+                self.error(
+                    at,
+                    format!("operation `{}` refers to a channel that is not in `channels`", op.key),
+                );
+                continue;
+            };
+            let action = match (op.action.as_str(), self.options.role) {
+                ("receive", Role::Server) | ("send", Role::Client) => Action::Receive,
+                _ => Action::Send,
+            };
+            let cb = &mut builds[ci];
+            let messages: Vec<MessageId> = match &op.messages {
+                Some(list) => {
+                    let mut out = Vec::new();
+                    for chain in list {
+                        let known = cb.messages.len();
+                        if let Some(id) = self.find_message(cb, chain, &op.key) {
+                            if id >= known {
+                                self.warn(
+                                    spec.location(&chain[0]),
+                                    format!("operation `{}` uses a message that is not in its channel's `messages`: added to the channel", op.key),
+                                );
+                            }
+                            if !out.contains(&id) {
+                                out.push(id);
+                            }
+                        }
+                    }
+                    out
+                }
+                None => (0..cb.messages.len()).collect(),
+            };
+            let reply = op.reply.as_ref().map(|r| {
+                let mut ids = Vec::new();
+                match &r.messages {
+                    Some(list) => {
+                        for chain in list {
+                            if let Some(id) = self.find_message(cb, chain, &op.key) {
+                                if !ids.contains(&id) {
+                                    ids.push(id);
+                                }
+                            }
+                        }
+                    }
+                    None => {
+                        // All messages of the reply channel (the operation's own when not given).
+                        let other =
+                            r.channel.as_deref().and_then(|c| self.find_channel(c)).filter(|o| *o != ci);
+                        match other {
+                            Some(o) => {
+                                for m in &spec.channels[o].messages {
+                                    if let Some(id) = self.find_message(cb, &m.chain, &op.key) {
+                                        if !ids.contains(&id) {
+                                            ids.push(id);
+                                        }
+                                    }
+                                }
+                            }
+                            None => ids.extend(0..cb.messages.len()),
+                        }
+                    }
+                }
+                let enum_name =
+                    (ids.len() > 1).then(|| format!("{}Reply", names::pascal_or(&op.key, "Operation")));
+                Reply { messages: ids, enum_name }
+            });
+            let method = names::snake_or(&op.key, "operation");
+            if let Err(c) = cb.methods.claim(&method, &origin, &format!("operation `{}`", op.key)) {
+                self.error(
+                    origin.clone(),
+                    format!("operations `{}` and {} on one channel both become the method `{method}` (first at {})", op.key, c.first.1.trim_start_matches("operation "), c.first.0),
+                );
+            }
+            let dir = if action == Action::Receive { &mut cb.client } else { &mut cb.server };
+            for id in &messages {
+                if !dir.contains(id) {
+                    dir.push(*id);
+                }
+            }
+            if let Some(r) = &reply {
+                for id in &r.messages {
+                    if !cb.server.contains(id) {
+                        cb.server.push(*id);
+                    }
+                }
+            }
+            cb.operations.push(Operation {
+                key: op.key.clone(),
+                method,
+                action,
+                messages,
+                reply,
+                summary: op.summary.clone(),
+                description: op.description.clone(),
+                deprecated: op.deprecated,
+                origin,
+            });
+        }
+    }
+
+    fn finish_channel(&mut self, ch: &mut Channel, mut cb: ChannelBuild) {
+        // Variant names are unique in the channel: a message whose `name` gives the same
+        // variant as another message's uses its key instead.
+        let from_name: Vec<String> = cb.messages.iter().map(|m| m.message.variant.clone()).collect();
+        for m in &mut cb.messages {
+            let clashes = from_name.iter().filter(|v| **v == m.message.variant).count() > 1;
+            if clashes && m.message.name.is_some() {
+                m.message.variant = names::pascal_or(&m.message.key, "Message");
+            }
+        }
+        let mut variants = Scope::new();
+        for m in &cb.messages {
+            let what = format!("message `{}`", m.message.key);
+            if let Err(c) = variants.claim(&m.message.variant, &m.message.origin, &what) {
+                self.error(
+                    m.message.origin.clone(),
+                    format!(
+                        "messages `{}` and {} on channel `{}` both become the variant `{}` (first at {}): expected message names that differ after PascalCase",
+                        m.message.key,
+                        c.first.1.trim_start_matches("message "),
+                        ch.key,
+                        c.name,
+                        c.first.0
+                    ),
+                );
+            }
+        }
+        // Items of the channel module.
+        let mut items = Scope::new();
+        let fixed = [
+            "ClientMessage".to_owned(),
+            "ServerMessage".to_owned(),
+            format!("{}Client", ch.type_name),
+            format!("{}Handler", ch.type_name),
+            format!("{}Service", ch.type_name),
+            format!("{}Params", ch.type_name),
+            ch.type_name.clone(),
+        ];
+        for f in &fixed {
+            let _ = items.claim(f, &ch.origin, "a generated item");
+        }
+        for op in &cb.operations {
+            if let Some(name) = op.reply.as_ref().and_then(|r| r.enum_name.as_ref()) {
+                if let Err(c) = items.claim(name, &op.origin, &format!("the reply of operation `{}`", op.key))
+                {
+                    self.error(
+                        op.origin.clone(),
+                        format!(
+                            "the reply enum `{name}` of operation `{}` clashes with {} (at {})",
+                            op.key, c.first.1, c.first.0
+                        ),
+                    );
+                }
+            }
+        }
+        ch.client = self.direction(ch, &mut cb, true);
+        ch.server = self.direction(ch, &mut cb, false);
+        ch.messages = cb.messages.into_iter().map(|m| m.message).collect();
+        ch.operations = cb.operations;
+    }
+
+    fn direction(&mut self, ch: &Channel, cb: &mut ChannelBuild, client: bool) -> Direction {
+        let mut ids = if client { cb.client.clone() } else { cb.server.clone() };
+        ids.sort_unstable();
+        let (binary, json): (Vec<MessageId>, Vec<MessageId>) =
+            ids.into_iter().partition(|id| cb.messages[*id].message.binary);
+        let side = if client { "client" } else { "server" };
+        let with_payload: Vec<MessageId> =
+            json.iter().copied().filter(|id| cb.messages[*id].def.payload.is_some()).collect();
+        let payloads: Vec<NodeRef> =
+            with_payload.iter().filter_map(|id| cb.messages[*id].def.payload.clone()).collect();
+        let mut tag = Tagging::Untagged;
+        if let Some(forced) = &self.options.tag {
+            if !json.is_empty() {
+                let mut ok = true;
+                for id in &json {
+                    let value =
+                        cb.messages[*id].def.payload.clone().and_then(|p| self.types.tag_of(&p, forced));
+                    if value.is_none() {
+                        ok = false;
+                        let m = &cb.messages[*id].message;
+                        self.error(
+                            m.origin.clone(),
+                            format!("message `{}` ({side} side of channel `{}`) has no constant `{forced}` property: expected one since `--tag {forced}` was given", m.key, ch.key),
+                        );
+                    }
+                }
+                if ok {
+                    tag = Tagging::Field(forced.clone());
+                }
+            }
+        } else if !json.is_empty() && with_payload.len() == json.len() {
+            let candidates = self.types.common_const_props(&payloads);
+            if candidates.first().is_some_and(|c| c == "action") {
+                // The protocol's own tag: duplicates are reported below.
+                tag = Tagging::Field("action".to_owned());
+            } else {
+                for p in candidates {
+                    let values: Vec<Option<String>> =
+                        payloads.iter().map(|n| self.types.tag_of(n, &p)).collect();
+                    let dups = self.duplicates(cb, &json, &values);
+                    if dups.is_empty() {
+                        tag = Tagging::Field(p);
+                        break;
+                    }
+                    for (a, b) in dups {
+                        let (ma, mb) = (&cb.messages[a].message, &cb.messages[b].message);
+                        let message = format!(
+                            "`{p}` is not used as the tag on the {side} side of channel `{}`: messages `{}` and `{}` have the same value",
+                            ch.key, ma.key, mb.key
+                        );
+                        self.warn(mb.origin.clone(), message);
+                    }
+                }
+            }
+        }
+        match &tag {
+            Tagging::Field(p) => {
+                let values: Vec<Option<String>> = json
+                    .iter()
+                    .map(|id| cb.messages[*id].def.payload.clone().and_then(|n| self.types.tag_of(&n, p)))
+                    .collect();
+                for (a, b) in self.duplicates(cb, &json, &values) {
+                    let (ma, mb) = (&cb.messages[a].message, &cb.messages[b].message);
+                    let value =
+                        values[json.iter().position(|x| *x == b).unwrap_or(0)].clone().unwrap_or_default();
+                    self.errors.push(Diagnostic {
+                        location: mb.origin.clone(),
+                        message: format!(
+                            "messages `{}` and `{}` ({side} side of channel `{}`) have the same `{p}` value \"{value}\" (first at {}): expected a unique value per message",
+                            ma.key, mb.key, ch.key, ma.origin
+                        ),
+                    });
+                }
+                for (id, v) in json.iter().zip(values) {
+                    let m = &mut cb.messages[*id].message;
+                    // A message in both directions keeps the first value found (they agree).
+                    if m.tag_value.is_none() {
+                        m.tag_value = v;
+                    }
+                }
+            }
+            Tagging::Untagged if json.len() > 1 => {
+                let pref = TAG_PREFERENCE[..4].join("`, `");
+                self.warn(
+                    ch.origin.clone(),
+                    format!("no tag property on the {side} side of channel `{}`: no property (`{pref}`, ...) is a constant in every message; messages are told apart by shape, tried in document order", ch.key),
+                );
+            }
+            Tagging::Untagged => {}
+        }
+        Direction { tag, messages: json, binary }
+    }
+
+    /// Pairs (first, second) of distinct messages with the same tag value.
+    fn duplicates(
+        &self,
+        cb: &ChannelBuild,
+        ids: &[MessageId],
+        values: &[Option<String>],
+    ) -> Vec<(MessageId, MessageId)> {
+        let mut seen: BTreeMap<&str, MessageId> = BTreeMap::new();
+        let mut out = Vec::new();
+        let mut same: HashMap<MessageId, &NodeRef> = HashMap::new();
+        for id in ids {
+            same.insert(*id, &cb.messages[*id].def.node);
+        }
+        for (id, v) in ids.iter().zip(values) {
+            let Some(v) = v else { continue };
+            match seen.get(v.as_str()) {
+                Some(first) if same.get(first) != same.get(id) => out.push((*first, *id)),
+                Some(_) => {}
+                None => {
+                    seen.insert(v, *id);
+                }
+            }
+        }
+        out
+    }
+}
