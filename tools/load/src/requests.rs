@@ -1,0 +1,117 @@
+//! Request/response scenarios: `rtt` (one ping in flight per connection) and `pipeline` (W in flight).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::cli::{Common, Requests};
+use crate::conn::{PING, Target, Ws, connect_many, is_pong};
+use crate::hist::Histogram;
+
+/// What one connection measured.
+#[derive(Default)]
+struct ConnResult {
+    hist: Histogram,
+    unexpected: u64,
+    unanswered: u64,
+    error: Option<String>,
+}
+
+/// Runs `window` pings in flight on each of `req.conns` connections and measures round trips.
+pub async fn run(target: &Target, common: &Common, req: &Requests, window: u64) -> anyhow::Result<Value> {
+    let connect_started = Instant::now();
+    let (conns, errors) =
+        connect_many(target, req.conns, common.connect_concurrency, true, |i| format!("rtt-{i}")).await;
+    if !errors.is_empty() {
+        bail!("{} of {} connections failed; first: {}", errors.len(), req.conns, errors[0]);
+    }
+    let connect_s = connect_started.elapsed().as_secs_f64();
+    let start = Instant::now() + Duration::from_secs_f64(req.warmup);
+    let end = start + Duration::from_secs_f64(req.duration);
+    let handles: Vec<_> =
+        conns.into_iter().map(|ws| tokio::spawn(drive(ws, window, start, end, req.count))).collect();
+    let mut hist = Histogram::default();
+    let (mut unexpected, mut unanswered, mut failed) = (0, 0, Vec::new());
+    for handle in handles {
+        let r = handle.await?;
+        hist.merge(&r.hist);
+        unexpected += r.unexpected;
+        unanswered += r.unanswered;
+        if let Some(e) = r.error {
+            failed.push(e);
+        }
+    }
+    let measured_s = end.min(Instant::now()).saturating_duration_since(start).as_secs_f64();
+    let requests = hist.len();
+    Ok(json!({
+        "conns": req.conns,
+        "window": window,
+        "connect_s": round3(connect_s),
+        "measured_s": round3(measured_s),
+        "requests": requests,
+        "req_per_s": if measured_s > 0.0 { (requests as f64 / measured_s).round() } else { 0.0 },
+        "latency": hist.summary_ms(),
+        "unexpected_frames": unexpected,
+        "unanswered": unanswered,
+        "failed_conns": failed.len(),
+        "first_failure": failed.first(),
+    }))
+}
+
+async fn drive(mut ws: Ws, window: u64, start: Instant, end: Instant, count: u64) -> ConnResult {
+    let mut r = ConnResult::default();
+    let mut inflight: VecDeque<Instant> = VecDeque::with_capacity(window as usize);
+    let mut measured = 0u64;
+    let outcome: anyhow::Result<()> = async {
+        for _ in 0..window {
+            ws.feed(Message::text(PING)).await?;
+            inflight.push_back(Instant::now());
+        }
+        ws.flush().await?;
+        let give_up = tokio::time::Instant::from_std(end + Duration::from_secs(5));
+        while !inflight.is_empty() {
+            let message = match tokio::time::timeout_at(give_up, ws.next()).await {
+                Ok(Some(message)) => message?,
+                Ok(None) => bail!("connection closed by the server"),
+                Err(_) => break,
+            };
+            let text = match message {
+                Message::Text(text) => text,
+                Message::Close(frame) => bail!("closed by the server: {frame:?}"),
+                _ => continue,
+            };
+            if !is_pong(text.as_str()) {
+                r.unexpected += 1;
+                continue;
+            }
+            let now = Instant::now();
+            if let Some(sent) = inflight.pop_front() {
+                if sent >= start && now <= end {
+                    r.hist.record(now.duration_since(sent).as_micros() as u64);
+                    measured += 1;
+                }
+            }
+            if now < end && (count == 0 || measured < count) {
+                ws.send(Message::text(PING)).await?;
+                inflight.push_back(Instant::now());
+            }
+        }
+        Ok(())
+    }
+    .await;
+    r.unanswered = inflight.len() as u64;
+    if let Err(e) = outcome {
+        r.error = Some(format!("{e:#}"));
+    }
+    let _ = tokio::time::timeout(Duration::from_millis(200), ws.close(None)).await;
+    r
+}
+
+/// Rounds to three decimals.
+pub fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,79 @@
+//! Reading a server's memory and descriptors from /proc, and raising our own descriptor limit.
+
+use anyhow::{Context as _, bail};
+use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+use serde_json::{Value, json};
+
+/// Memory and descriptors of a process at one moment.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcSample {
+    /// Resident set size in KiB.
+    pub rss_kib: u64,
+    /// Peak resident set size in KiB.
+    pub hwm_kib: u64,
+    /// Open file descriptors (None when /proc/PID/fd is unreadable).
+    pub fds: Option<u64>,
+}
+
+impl ProcSample {
+    /// As JSON.
+    pub fn to_json(self) -> Value {
+        json!({ "rss_kib": self.rss_kib, "hwm_kib": self.hwm_kib, "fds": self.fds })
+    }
+}
+
+/// Reads VmRSS, VmHWM and the descriptor count of `pid`.
+pub fn sample(pid: u32) -> anyhow::Result<ProcSample> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    let rss_kib = status_field_kib(&status, "VmRSS:").context("no VmRSS in /proc status")?;
+    let hwm_kib = status_field_kib(&status, "VmHWM:").unwrap_or(rss_kib);
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok().map(|d| d.count() as u64);
+    Ok(ProcSample { rss_kib, hwm_kib, fds })
+}
+
+/// The value in kB of a `Name:   123 kB` line.
+pub fn status_field_kib(status: &str, name: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// Raises the soft descriptor limit to at least `needed` (up to the hard limit); returns the new soft limit.
+pub fn raise_nofile(needed: u64) -> anyhow::Result<u64> {
+    let limit = getrlimit(Resource::Nofile);
+    let current = limit.current.unwrap_or(u64::MAX);
+    if current >= needed {
+        return Ok(current);
+    }
+    let maximum = limit.maximum.unwrap_or(u64::MAX);
+    let want = needed.min(maximum);
+    setrlimit(Resource::Nofile, Rlimit { current: Some(want), maximum: limit.maximum })
+        .context("raising the open-file limit")?;
+    if want < needed {
+        bail!("open-file limit is {want} (hard limit), {needed} needed: raise it with `ulimit -Hn`");
+    }
+    Ok(want)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_status_lines() {
+        let status = "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n";
+        assert_eq!(status_field_kib(status, "VmRSS:"), Some(1024));
+        assert_eq!(status_field_kib(status, "VmHWM:"), Some(2048));
+        assert_eq!(status_field_kib(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn samples_this_process() {
+        let s = sample(std::process::id()).expect("own /proc");
+        assert!(s.rss_kib > 0);
+        assert!(s.fds.is_some_and(|n| n > 0));
+    }
+}
