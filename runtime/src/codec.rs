@@ -230,10 +230,24 @@ pub fn decode_tagged<T: DeserializeOwned + Check>(
 }
 
 /// Tries one variant of an untagged direction: `Some` when the frame deserializes as `T` and
-/// passes its checks.
-pub fn try_untagged<T: DeserializeOwned + Check>(frame: &str, schema: &'static Schema) -> Option<T> {
-    let value = serde_json::from_str::<T>(frame).ok()?;
-    check_typed(&value, "", schema).is_empty().then_some(value)
+/// passes its checks. Without `fast` (frames that forbid unknown keys) the frame is walked
+/// against `schema` first, `ref` allowed.
+pub fn try_untagged<T: DeserializeOwned + Check>(
+    frame: &str,
+    schema: &'static Schema,
+    fast: bool,
+) -> Option<T> {
+    if fast {
+        let value = serde_json::from_str::<T>(frame).ok()?;
+        return check_typed(&value, "", schema).is_empty().then_some(value);
+    }
+    let value: Value = serde_json::from_str(frame).ok()?;
+    let clean = {
+        let mut cx = Cx::new(None);
+        check_value_ignoring(&value, schema, &[REF_KEY], &mut cx);
+        cx.error_count() == 0
+    };
+    if clean { T::deserialize(&value).ok() } else { None }
 }
 
 /// The error of an untagged direction when no variant accepted the frame: every variant's
@@ -413,8 +427,10 @@ mod tests {
 
     #[test]
     fn untagged_tries_in_order() {
-        assert!(try_untagged::<Payload>(r#"{"text":"a"}"#, &PAYLOAD).is_some());
-        assert!(try_untagged::<Payload>(r#"{"text":""}"#, &PAYLOAD).is_none());
+        assert!(try_untagged::<Payload>(r#"{"text":"a"}"#, &PAYLOAD, true).is_some());
+        assert!(try_untagged::<Payload>(r#"{"text":""}"#, &PAYLOAD, true).is_none());
+        assert!(try_untagged::<Payload>(r#"{"text":"a","ref":"1"}"#, &PAYLOAD, false).is_some());
+        assert!(try_untagged::<Payload>(r#"{"text":"a","x":1}"#, &PAYLOAD, false).is_none());
         let e = untagged_errors(r#"{"text":""}"#, &[("Payload", &PAYLOAD)]);
         assert_eq!(
             e.errors[0].loc,

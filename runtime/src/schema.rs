@@ -526,6 +526,21 @@ impl<T: Check, S> Check for HashMap<String, T, S> {
     }
 }
 
+/// Checks the `additionalProperties` map of a generated struct against its object schema.
+pub fn check_additional<'a, T: Check>(
+    schema: &'static Schema,
+    map: &'a BTreeMap<String, T>,
+    cx: &mut Cx<'a>,
+) {
+    if let Schema::Object(object) = schema.resolve()
+        && let Additional::Map(values) = object.additional
+    {
+        for (k, value) in map {
+            cx.at_key(k, |cx| value.check(values, cx));
+        }
+    }
+}
+
 macro_rules! tuple_check {
     ($($i:tt $t:ident),+) => {
         impl<$($t: Check),+> Check for ($($t,)+) {

@@ -1,0 +1,762 @@
+//! One channel module: marker, params, message enums and their codec, reply enums, handler
+//! trait, service, push helpers.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::types::{Paths, Patterns, rust_type, schema_expr};
+use super::{Cx, deprecated, doc_lines, doc_or, ident};
+use crate::ir::{Action, Additional, Channel, Direction, Message, Schema, Tagging, TypeKind};
+
+/// One variant of `ClientMessage` / `ServerMessage`.
+struct Var<'a> {
+    msg: &'a Message,
+    id: usize,
+    ident: Ident,
+    /// Payload type; `None` for a tagged message without payload (a unit variant).
+    ty: Option<TokenStream>,
+    /// Payload is a named type (eligible for `From`).
+    named: bool,
+    /// Tag value (tagged) or message name (untagged).
+    tag: String,
+    /// Expression of type `&'static Schema` for the whole frame.
+    schema: TokenStream,
+    /// Serde can decode the frame directly (no frame-level `additionalProperties: false`).
+    fast: bool,
+    eq: bool,
+}
+
+struct Side<'a> {
+    enum_name: Ident,
+    tag: Option<&'a str>,
+    vars: Vec<Var<'a>>,
+}
+
+impl Side<'_> {
+    fn var(&self, msg: usize) -> Option<usize> {
+        self.vars.iter().position(|v| v.id == msg)
+    }
+}
+
+fn message_name(m: &Message) -> String {
+    m.name.clone().unwrap_or_else(|| m.key.clone())
+}
+
+fn side<'a>(
+    cx: &Cx<'_>,
+    ch: &'a Channel,
+    dir: &'a Direction,
+    enum_name: &str,
+    statics: &mut Vec<TokenStream>,
+    patterns: &mut Patterns,
+) -> Side<'a> {
+    let common = ident(&cx.common);
+    let types = quote! { super::#common:: };
+    let static_paths = Paths {
+        schema: quote! { super::super::super::#common::__chanx::schema:: },
+        patterns: quote! { super::patterns:: },
+    };
+    let tag = match &dir.tag {
+        Tagging::Field(t) => Some(t.as_str()),
+        Tagging::Untagged => None,
+    };
+    let mut vars = Vec::new();
+    let mut seen_tags = BTreeSet::new();
+    for &id in &dir.messages {
+        let Some(msg) = ch.messages.get(id) else { continue };
+        let wire_tag = match tag {
+            Some(_) => msg.tag_value.clone().unwrap_or_else(|| message_name(msg)),
+            None => message_name(msg),
+        };
+        if tag.is_some() && !seen_tags.insert(wire_tag.clone()) {
+            continue; // the IR keeps tags unique; never emit an unreachable arm
+        }
+        let (ty, named, schema, fast, eq) = match &msg.payload {
+            None if tag.is_some() => (None, false, quote! { &::chanx::schema::Schema::Any }, true, true),
+            None => (
+                Some(quote! { ::chanx::serde_json::Value }),
+                false,
+                quote! { &::chanx::schema::Schema::Any },
+                true,
+                true,
+            ),
+            Some(schema) => {
+                let ty = rust_type(cx, schema, &types);
+                let eq = cx.schema_flags(schema).0;
+                match schema {
+                    Schema::Named { id: tid, .. } if cx.ir.types.get(*tid).is_some() => {
+                        let t = &cx.ir.types[*tid];
+                        let name = ident(&t.name);
+                        let fast = !matches!(&t.kind, TypeKind::Struct(s) if matches!(s.additional, Additional::Forbid));
+                        (Some(ty), true, quote! { &super::#common::__chanx::schema::#name }, fast, eq)
+                    }
+                    other => {
+                        let static_name = format_ident!("{}__{}", enum_name, msg.variant);
+                        let expr = schema_expr(cx, other, &static_paths, patterns);
+                        statics.push(quote! {
+                            pub static #static_name: ::chanx::schema::Schema = #expr;
+                        });
+                        (Some(ty), false, quote! { &__chanx::schema::#static_name }, true, eq)
+                    }
+                }
+            }
+        };
+        vars.push(Var { msg, id, ident: ident(&msg.variant), ty, named, tag: wire_tag, schema, fast, eq });
+    }
+    Side { enum_name: ident(enum_name), tag, vars }
+}
+
+fn message_doc(m: &Message, ch: &Channel) -> TokenStream {
+    doc_or(
+        &[m.title.as_ref(), m.summary.as_ref(), m.description.as_ref()],
+        format!("Message `{}` of channel `{}`.", m.key, ch.key),
+    )
+}
+
+fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
+    let name = &side.enum_name;
+    let variants = side.vars.iter().map(|v| {
+        let doc = message_doc(v.msg, ch);
+        let dep = deprecated(v.msg.deprecated);
+        let vi = &v.ident;
+        match &v.ty {
+            Some(ty) => quote! { #doc #dep #vi(#ty), },
+            None => quote! { #doc #dep #vi, },
+        }
+    });
+    let eq = side.vars.iter().all(|v| v.eq).then(|| quote! { ::core::cmp::Eq, });
+    let how = match side.tag {
+        Some(t) => format!("Told apart by the `{t}` property."),
+        None => {
+            "Untagged: on decode the variants are tried in this order and the first that deserializes and \
+                 passes its checks wins."
+                .to_owned()
+        }
+    };
+    let doc = doc_lines(&[format!("What the {who} sends on channel `{}`.", ch.key), String::new(), how]);
+
+    let decode = match side.tag {
+        Some(key) => {
+            let mut ignore = vec![key.to_owned()];
+            if key != "ref" {
+                ignore.push("ref".to_owned());
+            }
+            let arms = side.vars.iter().map(|v| {
+                let (vi, tag, schema, fast) = (&v.ident, &v.tag, &v.schema, v.fast);
+                match v.ty {
+                    Some(_) => quote! {
+                        #tag => ::chanx::codec::decode_tagged(frame, #tag, #schema, &[#(#ignore),*], #fast).map(Self::#vi),
+                    },
+                    None => quote! { #tag => ::core::result::Result::Ok(Self::#vi), },
+                }
+            });
+            let tags = side.vars.iter().map(|v| &v.tag);
+            quote! {
+                let tag = ::chanx::codec::peek_tag(frame, #key)?;
+                match &*tag {
+                    #(#arms)*
+                    other => ::core::result::Result::Err(::chanx::codec::unknown_tag(#key, other, &[#(#tags),*])),
+                }
+            }
+        }
+        None => {
+            let tries = side.vars.iter().map(|v| {
+                let (vi, schema, fast) = (&v.ident, &v.schema, v.fast);
+                quote! {
+                    if let ::core::option::Option::Some(m) = ::chanx::codec::try_untagged(frame, #schema, #fast) {
+                        return ::core::result::Result::Ok(Self::#vi(m));
+                    }
+                }
+            });
+            let all = side.vars.iter().map(|v| {
+                let (tag, schema) = (&v.tag, &v.schema);
+                quote! { (#tag, #schema) }
+            });
+            quote! {
+                #(#tries)*
+                ::core::result::Result::Err(::chanx::codec::untagged_errors(frame, &[#(#all),*]))
+            }
+        }
+    };
+    let (encode, tag_fn) = if side.vars.is_empty() {
+        (quote! { match *self {} }, quote! { match *self {} })
+    } else {
+        let enc = side.vars.iter().map(|v| {
+            let (vi, tag) = (&v.ident, &v.tag);
+            match (side.tag, &v.ty) {
+                (Some(key), Some(_)) => {
+                    quote! { Self::#vi(m) => ::chanx::codec::encode_tagged(#key, #tag, m), }
+                }
+                (Some(key), None) => quote! { Self::#vi => ::chanx::codec::encode_tag_only(#key, #tag), },
+                (None, _) => quote! { Self::#vi(m) => ::chanx::codec::encode_plain(m), },
+            }
+        });
+        let tags = side.vars.iter().map(|v| {
+            let (vi, tag) = (&v.ident, &v.tag);
+            if v.ty.is_some() {
+                quote! { Self::#vi(_) => #tag, }
+            } else {
+                quote! { Self::#vi => #tag, }
+            }
+        });
+        (quote! { match self { #(#enc)* } }, quote! { match self { #(#tags)* } })
+    };
+
+    // `From` for payload types that belong to exactly one variant.
+    let mut counts = std::collections::BTreeMap::new();
+    for v in side.vars.iter().filter(|v| v.named) {
+        if let Some(ty) = &v.ty {
+            *counts.entry(ty.to_string()).or_insert(0) += 1;
+        }
+    }
+    let froms = side.vars.iter().filter(|v| v.named).filter_map(|v| {
+        let ty = v.ty.as_ref()?;
+        if counts.get(&ty.to_string()) != Some(&1) {
+            return None;
+        }
+        let vi = &v.ident;
+        Some(quote! {
+            impl ::core::convert::From<#ty> for #name {
+                fn from(m: #ty) -> Self { Self::#vi(m) }
+            }
+        })
+    });
+
+    quote! {
+        #doc
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #eq)]
+        pub enum #name { #(#variants)* }
+
+        impl ::chanx::Message for #name {
+            fn decode(frame: &str) -> ::core::result::Result<Self, ::chanx::DecodeError> {
+                #decode
+            }
+
+            fn encode(&self) -> ::std::string::String {
+                #encode
+            }
+
+            fn tag(&self) -> &'static str {
+                #tag_fn
+            }
+        }
+
+        #(#froms)*
+    }
+}
+
+enum Param {
+    /// Unit message: no argument.
+    None,
+    /// The message's payload type.
+    Payload(TokenStream),
+    /// The whole `ClientMessage` (operation with several messages).
+    Whole,
+}
+
+enum ReplyKind {
+    Unit,
+    One { var: usize },
+    Enum { name: Ident },
+}
+
+struct RecvOp<'a> {
+    op: &'a crate::ir::Operation,
+    method: Ident,
+    param: Param,
+    reply: ReplyKind,
+    vars: Vec<usize>,
+}
+
+fn op_doc(op: &crate::ir::Operation, what: String) -> TokenStream {
+    let mut lines = Vec::new();
+    for t in [&op.summary, &op.description].into_iter().flatten() {
+        if !t.trim().is_empty() {
+            lines.extend(t.lines().map(str::to_owned));
+            lines.push(String::new());
+        }
+    }
+    lines.push(what);
+    doc_lines(&lines)
+}
+
+fn pascal(s: &str) -> String {
+    let mut out = String::new();
+    let mut up = true;
+    for c in s.chars() {
+        if c == '_' || c == '-' || c == ' ' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The module of one channel.
+pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
+    let common = ident(&cx.common);
+    let mut statics = Vec::new();
+    let mut patterns = Patterns::default();
+    let client = side(cx, ch, &ch.client, "ClientMessage", &mut statics, &mut patterns);
+    let server = side(cx, ch, &ch.server, "ServerMessage", &mut statics, &mut patterns);
+    let marker = ident(&ch.type_name);
+    let params_name = format_ident!("{}Params", ch.type_name.trim_start_matches("r#"));
+    let handler = format_ident!("{}Handler", ch.type_name.trim_start_matches("r#"));
+    let service = format_ident!("{}Service", ch.type_name.trim_start_matches("r#"));
+    let mut used_names: BTreeSet<String> = [
+        marker.to_string(),
+        params_name.to_string(),
+        handler.to_string(),
+        service.to_string(),
+        "ClientMessage".to_owned(),
+        "ServerMessage".to_owned(),
+    ]
+    .into_iter()
+    .collect();
+
+    // ---- marker ----
+    let key = &ch.key;
+    let address = match &ch.address {
+        Some(a) => quote! { ::core::option::Option::Some(#a) },
+        None => quote! { ::core::option::Option::None },
+    };
+    let tag = match client.tag.or(server.tag) {
+        Some(t) => quote! { ::core::option::Option::Some(#t) },
+        None => quote! { ::core::option::Option::None },
+    };
+    let marker_doc = doc_or(
+        &[ch.title.as_ref(), ch.summary.as_ref(), ch.description.as_ref()],
+        format!("Channel `{}`.", ch.key),
+    );
+    let marker_item = quote! {
+        #marker_doc
+        ///
+        /// Marker type: implements `::chanx::Channel`.
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash, ::core::default::Default)]
+        pub struct #marker;
+
+        impl ::chanx::Channel for #marker {
+            type Client = ClientMessage;
+            type Server = ServerMessage;
+            type Params = #params_name;
+            const NAME: &'static str = #key;
+            const ADDRESS: ::core::option::Option<&'static str> = #address;
+            const TAG: ::core::option::Option<&'static str> = #tag;
+        }
+    };
+
+    // ---- params ----
+    let mut fields = Vec::new();
+    let mut reads = Vec::new();
+    let mut names = Vec::new();
+    for p in &ch.params {
+        let f = ident(&p.field);
+        let doc = doc_or(&[p.description.as_ref()], format!("Address parameter `{}`.", p.name));
+        fields.push(quote! { #doc pub #f: ::std::string::String, });
+        let name = &p.name;
+        let read = match &p.default {
+            Some(d) => quote! {
+                let #f = values.get(#name).map_or_else(|| ::std::string::String::from(#d), ::std::borrow::ToOwned::to_owned);
+            },
+            None => quote! { let #f = values.require(#name)?; },
+        };
+        reads.push(read);
+        if !p.allowed.is_empty() {
+            let allowed = &p.allowed;
+            let expected = p.allowed.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+            reads.push(quote! {
+                if ![#(#allowed),*].contains(&#f.as_str()) {
+                    return ::core::result::Result::Err(::chanx::ParamsError::NotAllowed {
+                        name: #name,
+                        value: #f,
+                        expected: ::std::string::String::from(#expected),
+                    });
+                }
+            });
+        }
+        names.push(f);
+    }
+    let values_arg = if ch.params.is_empty() {
+        quote! { _values }
+    } else {
+        quote! { values }
+    };
+    let params_doc = doc_lines(&[format!(
+        "Address parameters of channel `{}`{}.",
+        ch.key,
+        ch.address.as_ref().map(|a| format!(" (`{a}`)")).unwrap_or_default()
+    )]);
+    let params_item = quote! {
+        #params_doc
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash, ::core::default::Default)]
+        pub struct #params_name { #(#fields)* }
+
+        impl ::chanx::Params for #params_name {
+            fn from_path(#values_arg: &::chanx::PathValues) -> ::core::result::Result<Self, ::chanx::ParamsError> {
+                #(#reads)*
+                ::core::result::Result::Ok(Self { #(#names),* })
+            }
+        }
+    };
+
+    // ---- enums ----
+    let client_enum = emit_enum(&client, ch, "client");
+    let server_enum = emit_enum(&server, ch, "server");
+
+    // ---- receive operations ----
+    let mut recv = Vec::new();
+    let mut reply_items = Vec::new();
+    let mut method_names: BTreeSet<String> =
+        ["on_connect", "on_disconnect"].into_iter().map(str::to_owned).collect();
+    for op in ch.operations.iter().filter(|o| o.action == Action::Receive) {
+        let mut vars: Vec<usize> = op.messages.iter().filter_map(|&m| client.var(m)).collect();
+        vars.dedup();
+        if vars.is_empty() {
+            continue;
+        }
+        let mut method = op.method.clone();
+        while !method_names.insert(method.clone()) {
+            method.push('_');
+        }
+        let param = match vars.as_slice() {
+            [one] => match &client.vars[*one].ty {
+                Some(ty) => Param::Payload(ty.clone()),
+                None => Param::None,
+            },
+            _ => Param::Whole,
+        };
+        let mut reply_vars: Vec<usize> = Vec::new();
+        for m in op.reply.iter().flat_map(|r| r.messages.iter()) {
+            if let Some(v) = server.var(*m)
+                && !reply_vars.contains(&v)
+            {
+                reply_vars.push(v);
+            }
+        }
+        let reply = match reply_vars.as_slice() {
+            [] => ReplyKind::Unit,
+            [one] => ReplyKind::One { var: *one },
+            _ => {
+                let mut name = op
+                    .reply
+                    .as_ref()
+                    .and_then(|r| r.enum_name.clone())
+                    .unwrap_or_else(|| format!("{}Reply", pascal(&op.method)));
+                while !used_names.insert(name.clone()) {
+                    name.push('_');
+                }
+                let name = ident(&name);
+                let variants = reply_vars.iter().map(|&i| {
+                    let v = &server.vars[i];
+                    let doc = message_doc(v.msg, ch);
+                    let vi = &v.ident;
+                    match &v.ty {
+                        Some(ty) => quote! { #doc #vi(#ty), },
+                        None => quote! { #doc #vi, },
+                    }
+                });
+                let arms = reply_vars.iter().map(|&i| {
+                    let vi = &server.vars[i].ident;
+                    if server.vars[i].ty.is_some() {
+                        quote! { #name::#vi(m) => Self::#vi(m), }
+                    } else {
+                        quote! { #name::#vi => Self::#vi, }
+                    }
+                });
+                let eq = reply_vars.iter().all(|&i| server.vars[i].eq).then(|| quote! { ::core::cmp::Eq, });
+                let doc = doc_lines(&[format!("Reply of operation `{}`.", op.key)]);
+                reply_items.push(quote! {
+                    #doc
+                    #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #eq)]
+                    pub enum #name { #(#variants)* }
+
+                    impl ::core::convert::From<#name> for ServerMessage {
+                        fn from(r: #name) -> Self {
+                            match r { #(#arms)* }
+                        }
+                    }
+                });
+                ReplyKind::Enum { name }
+            }
+        };
+        recv.push(RecvOp { op, method: ident(&method), param, reply, vars });
+    }
+    let binary_method = (!ch.client.binary.is_empty()).then(|| {
+        let mut m = "handle_binary_frame".to_owned();
+        while method_names.contains(&m) {
+            m.push('_');
+        }
+        ident(&m)
+    });
+
+    // ---- handler trait ----
+    let ctx_ty = quote! { ::chanx::Context<#marker> };
+    let mut methods = Vec::new();
+    for r in &recv {
+        let method = &r.method;
+        let msg_names: Vec<String> =
+            r.vars.iter().map(|&i| format!("`{}`", client.vars[i].msg.key)).collect();
+        let reply_ty = match &r.reply {
+            ReplyKind::Unit => quote! { () },
+            ReplyKind::One { var } => server.vars[*var].ty.clone().unwrap_or_else(|| quote! { () }),
+            ReplyKind::Enum { name } => quote! { #name },
+        };
+        let reply_text = match &r.reply {
+            ReplyKind::Unit => "Nothing is sent back.".to_owned(),
+            ReplyKind::One { var } => {
+                format!("The reply is sent to the sender as `{}`.", server.vars[*var].msg.key)
+            }
+            ReplyKind::Enum { .. } => "The reply is sent to the sender.".to_owned(),
+        };
+        let doc =
+            op_doc(r.op, format!("Operation `{}`: handles {}. {reply_text}", r.op.key, msg_names.join(", ")));
+        let dep = deprecated(r.op.deprecated);
+        let arg = match &r.param {
+            Param::None => TokenStream::new(),
+            Param::Payload(ty) => quote! { , msg: #ty },
+            Param::Whole => quote! { , msg: ClientMessage },
+        };
+        methods.push(quote! {
+            #doc
+            #dep
+            fn #method(&self, ctx: &#ctx_ty #arg)
+                -> impl ::core::future::Future<Output = ::chanx::HandlerResult<#reply_ty>> + ::core::marker::Send;
+        });
+    }
+    if let Some(bm) = &binary_method {
+        let names: Vec<String> = ch
+            .client
+            .binary
+            .iter()
+            .filter_map(|&m| ch.messages.get(m))
+            .map(|m| format!("`{}` ({})", m.key, m.content_type))
+            .collect();
+        let doc = doc_lines(&[
+            format!("Handles a binary frame: {}.", names.join(", ")),
+            String::new(),
+            "`Some` is sent back to the sender.".to_owned(),
+        ]);
+        methods.push(quote! {
+            #doc
+            fn #bm(&self, ctx: &#ctx_ty, data: ::chanx::bytes::Bytes)
+                -> impl ::core::future::Future<Output = ::chanx::HandlerResult<::core::option::Option<ServerMessage>>> + ::core::marker::Send;
+        });
+    }
+    let handler_doc = doc_lines(&[
+        format!("Server-side handlers of channel `{}`: one method per `receive` operation.", ch.key),
+        String::new(),
+        "Implement it with plain `async fn`s and serve it through `".to_owned() + &service.to_string() + "`.",
+    ]);
+    let handler_item = quote! {
+        #handler_doc
+        pub trait #handler: ::core::marker::Send + ::core::marker::Sync + 'static {
+            #(#methods)*
+
+            /// Runs once after the connection is accepted, before any message. An error closes
+            /// the connection.
+            fn on_connect(&self, ctx: &#ctx_ty) -> impl ::core::future::Future<Output = ::chanx::HandlerResult<()>> + ::core::marker::Send {
+                let _ = ctx;
+                async { ::core::result::Result::Ok(()) }
+            }
+
+            /// Runs once when the connection ends, however it ends.
+            fn on_disconnect(&self, ctx: &#ctx_ty) -> impl ::core::future::Future<Output = ()> + ::core::marker::Send {
+                let _ = ctx;
+                async {}
+            }
+        }
+    };
+
+    // ---- service ----
+    let client_name = &client.enum_name;
+    let server_name = &server.enum_name;
+    let mut arms = Vec::new();
+    for (i, v) in client.vars.iter().enumerate() {
+        let vi = &v.ident;
+        let pattern = if v.ty.is_some() {
+            quote! { #client_name::#vi(m) }
+        } else {
+            quote! { #client_name::#vi }
+        };
+        let Some(r) = recv.iter().find(|r| r.vars.contains(&i)) else {
+            let pattern = if v.ty.is_some() {
+                quote! { #client_name::#vi(_) }
+            } else {
+                pattern
+            };
+            arms.push(quote! { #pattern => ::core::result::Result::Ok(::core::option::Option::None), });
+            continue;
+        };
+        let method = &r.method;
+        let (pattern, call) = match &r.param {
+            Param::None => (pattern, quote! { self.0.#method(ctx) }),
+            Param::Payload(_) => (pattern, quote! { self.0.#method(ctx, m) }),
+            Param::Whole => {
+                let p = if v.ty.is_some() {
+                    quote! { m @ #client_name::#vi(_) }
+                } else {
+                    quote! { m @ #client_name::#vi }
+                };
+                (p, quote! { self.0.#method(ctx, m) })
+            }
+        };
+        let wrap = match &r.reply {
+            ReplyKind::Unit => quote! { |()| ::core::option::Option::None },
+            ReplyKind::One { var } => {
+                let sv = &server.vars[*var].ident;
+                if server.vars[*var].ty.is_some() {
+                    quote! { |r| ::core::option::Option::Some(#server_name::#sv(r)) }
+                } else {
+                    quote! { |()| ::core::option::Option::Some(#server_name::#sv) }
+                }
+            }
+            ReplyKind::Enum { .. } => quote! { |r| ::core::option::Option::Some(#server_name::from(r)) },
+        };
+        arms.push(quote! { #pattern => #call.await.map(#wrap), });
+    }
+    let dispatch_body = if client.vars.is_empty() {
+        quote! {
+            let _ = ctx;
+            match msg {}
+        }
+    } else {
+        quote! {
+            ::std::boxed::Box::pin(async move {
+                match msg { #(#arms)* }
+            })
+        }
+    };
+    let binary_impl = binary_method.as_ref().map(|bm| {
+        quote! {
+            fn dispatch_binary<'a>(&'a self, ctx: &'a #ctx_ty, data: ::chanx::bytes::Bytes)
+                -> ::core::option::Option<::chanx::channel::BoxFuture<'a, ::chanx::HandlerResult<::core::option::Option<#server_name>>>>
+            {
+                ::core::option::Option::Some(::std::boxed::Box::pin(self.0.#bm(ctx, data)))
+            }
+        }
+    });
+    let service_doc = doc_lines(&[format!(
+        "Serves channel `{}` with a `{handler}`: decodes, dispatches to the handler and encodes replies.",
+        ch.key
+    )]);
+    let service_item = quote! {
+        #service_doc
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::default::Default)]
+        pub struct #service<H>(pub H);
+
+        impl<H: #handler> ::chanx::Service<#marker> for #service<H> {
+            fn dispatch<'a>(&'a self, ctx: &'a #ctx_ty, msg: #client_name)
+                -> ::chanx::channel::BoxFuture<'a, ::chanx::HandlerResult<::core::option::Option<#server_name>>>
+            {
+                #dispatch_body
+            }
+
+            #binary_impl
+
+            fn on_connect<'a>(&'a self, ctx: &'a #ctx_ty) -> ::chanx::channel::BoxFuture<'a, ::chanx::HandlerResult<()>> {
+                ::std::boxed::Box::pin(self.0.on_connect(ctx))
+            }
+
+            fn on_disconnect<'a>(&'a self, ctx: &'a #ctx_ty) -> ::chanx::channel::BoxFuture<'a, ()> {
+                ::std::boxed::Box::pin(self.0.on_disconnect(ctx))
+            }
+        }
+    };
+
+    // ---- push helpers ----
+    let mut helpers = Vec::new();
+    let mut fn_names = BTreeSet::new();
+    for op in ch.operations.iter().filter(|o| o.action == Action::Send) {
+        let mut vars: Vec<usize> = op.messages.iter().filter_map(|&m| server.var(m)).collect();
+        vars.dedup();
+        if vars.is_empty() {
+            continue;
+        }
+        let mut name = op.method.clone();
+        while !fn_names.insert(name.clone()) {
+            name.push('_');
+        }
+        let f = ident(&name);
+        let keys: Vec<String> = vars.iter().map(|&i| format!("`{}`", server.vars[i].msg.key)).collect();
+        let doc = op_doc(
+            op,
+            format!(
+                "Operation `{}`: builds the frame to push ({}); send it with the runtime's hub \
+                 (`hub.send(&conn, &msg)` / `hub.broadcast(group, &msg)`).",
+                op.key,
+                keys.join(", ")
+            ),
+        );
+        let dep = deprecated(op.deprecated);
+        let item = match vars.as_slice() {
+            [one] => {
+                let v = &server.vars[*one];
+                let vi = &v.ident;
+                match &v.ty {
+                    Some(ty) => quote! {
+                        #doc #dep
+                        pub fn #f(msg: #ty) -> #server_name { #server_name::#vi(msg) }
+                    },
+                    None => quote! {
+                        #doc #dep
+                        pub fn #f() -> #server_name { #server_name::#vi }
+                    },
+                }
+            }
+            _ => quote! {
+                #doc #dep
+                pub fn #f(msg: impl ::core::convert::Into<#server_name>) -> #server_name { msg.into() }
+            },
+        };
+        helpers.push(item);
+    }
+
+    let module_doc = {
+        let mut lines = vec![format!(
+            "Channel `{}`{}.",
+            ch.key,
+            ch.address.as_ref().map(|a| format!(" at `{a}`")).unwrap_or_default()
+        )];
+        for t in [&ch.summary, &ch.description].into_iter().flatten() {
+            lines.push(String::new());
+            lines.extend(t.lines().map(str::to_owned));
+        }
+        super::sanitize_doc(&lines)
+            .into_iter()
+            .map(|l| {
+                let l = format!(" {l}");
+                quote! { #![doc = #l] }
+            })
+            .collect::<TokenStream>()
+    };
+    let pattern_statics = patterns.statics();
+    quote! {
+        #module_doc
+
+        pub use super::#common::*;
+
+        #marker_item
+        #params_item
+        #client_enum
+        #server_enum
+        #(#reply_items)*
+        #handler_item
+        #service_item
+        #(#helpers)*
+
+        /// Static schema descriptors of this channel's inline payloads. Not part of the API.
+        #[doc(hidden)]
+        pub mod __chanx {
+            /// Frame schemas that are not named types.
+            pub mod schema { #(#statics)* }
+            /// Compiled-once patterns.
+            pub mod patterns { #pattern_statics }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Checked-in output of `chanx-gen` for the chat specs, compiled as part of the workspace (so
+//! generated code is built with the workspace lints) and exercised by this crate's tests.
+//! `tests/up_to_date.rs` fails when the files differ from what the generator emits now.
+#![deny(missing_docs)]
+
+/// Generated from `specs/chanx-chat.yaml`.
+#[rustfmt::skip]
+#[path = "generated/chanx_chat/mod.rs"]
+pub mod chanx_chat;
+
+/// Generated from `specs/chat-ws.yaml`.
+#[rustfmt::skip]
+#[path = "generated/chat_ws/mod.rs"]
+pub mod chat_ws;
