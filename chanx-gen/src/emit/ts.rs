@@ -22,8 +22,8 @@ use serde_json::Value;
 
 use crate::emit::GeneratedFile;
 use crate::ir::{
-    Action, Additional, ArrayRules, Channel, Direction, Ir, MessageId, NumberRules, Schema,
-    StringRules, Struct, Tagging, TypeDef, TypeKind,
+    Action, Additional, ArrayRules, Channel, Direction, Ir, MessageId, NumberRules, Schema, StringRules,
+    Struct, Tagging, TypeDef, TypeKind,
 };
 
 const RUNTIME: &str = include_str!("../../../templates/ts/runtime.ts");
@@ -130,10 +130,7 @@ pub fn emit(ir: &Ir) -> Vec<GeneratedFile> {
     let header = header(ir);
     let mut files = Vec::new();
 
-    let types = TypesFile {
-        header: &header,
-        types: ir.types.iter().map(|t| render_type(ir, t)).collect(),
-    };
+    let types = TypesFile { header: &header, types: ir.types.iter().map(|t| render_type(ir, t)).collect() };
     files.push(file("types.ts", &types));
 
     let guards = GuardsFile {
@@ -151,10 +148,7 @@ pub fn emit(ir: &Ir) -> Vec<GeneratedFile> {
     };
     files.push(file("guards.ts", &guards));
 
-    files.push(GeneratedFile {
-        path: "runtime.ts".into(),
-        contents: format!("{header}\n{RUNTIME}"),
-    });
+    files.push(GeneratedFile { path: "runtime.ts".into(), contents: format!("{header}\n{RUNTIME}") });
 
     let file_names = channel_files(ir);
     let mut index_channels = Vec::new();
@@ -189,9 +183,8 @@ pub fn emit(ir: &Ir) -> Vec<GeneratedFile> {
 }
 
 fn file(path: &str, template: &impl Template) -> GeneratedFile {
-    let contents = template
-        .render()
-        .expect("the TypeScript templates only format strings, which cannot fail");
+    let contents =
+        template.render().expect("the TypeScript templates only format strings, which cannot fail");
     GeneratedFile { path: path.into(), contents: tidy(&contents) }
 }
 
@@ -283,6 +276,7 @@ struct ChannelFile<'a> {
     client_binary_doc: String,
     server_binary: bool,
     server_binary_doc: String,
+    uses_types: bool,
     uses_guards: bool,
     uses_check: bool,
 }
@@ -416,12 +410,7 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
             }
             let mut lines = vec![format!(
                 "Sends `{key}` and waits for {}.",
-                request
-                    .reply_keys
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
+                request.reply_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")
             )];
             if let Some(summary) = op.summary.as_deref().filter(|s| !s.trim().is_empty()) {
                 lines.insert(0, summary.to_string());
@@ -486,13 +475,15 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
         match &channel.server.tag {
             Tagging::Field(tag) => format!("the `{tag}` value of server frames"),
             Tagging::Untagged => {
-                "message key; frames are matched against the server messages in order, first match wins".to_string()
+                "message key; frames are matched against the server messages in order, first match wins"
+                    .to_string()
             }
         }
     ));
 
     let uses_check = client.iter().chain(&server).any(|m| m.check.contains("check."));
     let uses_guards = client.iter().chain(&server).any(|m| m.check.contains("G."));
+    let uses_types = client.iter().chain(&server).any(|m| m.ty.contains("T."));
     ChannelFile {
         header,
         key: &channel.key,
@@ -512,6 +503,7 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
         client_binary_doc: binary_doc(&channel.client.binary),
         server_binary: !channel.server.binary.is_empty(),
         server_binary_doc: binary_doc(&channel.server.binary),
+        uses_types,
         uses_guards,
         uses_check,
     }
@@ -531,13 +523,7 @@ fn tag_js(tag: &Tagging) -> String {
     }
 }
 
-fn message_view(
-    ir: &Ir,
-    channel: &Channel,
-    dir: &Direction,
-    key: &str,
-    ids: &[MessageId],
-) -> MessageView {
+fn message_view(ir: &Ir, channel: &Channel, dir: &Direction, key: &str, ids: &[MessageId]) -> MessageView {
     let mut types = Vec::new();
     let mut checks = Vec::new();
     let mut doc = String::new();
@@ -563,13 +549,7 @@ fn message_view(
     } else {
         format!("check.union([{}])", checks.join(", "))
     };
-    MessageView {
-        doc,
-        key: key.to_string(),
-        key_ts: prop_name(key),
-        ty: types.join(" | "),
-        check,
-    }
+    MessageView { doc, key: key.to_string(), key_ts: prop_name(key), ty: types.join(" | "), check }
 }
 
 /// The TypeScript type of a whole frame and the expression of its guard.
@@ -609,12 +589,8 @@ fn tag_literal(ir: &Ir, schema: &Schema, field: &str, value: &str) -> (String, b
                         Some(v.to_string())
                     }
                     Schema::Named { id, .. } => match &ir.types[*id].kind {
-                        TypeKind::StringEnum(values) if values.len() == 1 => {
-                            Some(js_str(&values[0].wire))
-                        }
-                        TypeKind::IntEnum(values) if values.len() == 1 => {
-                            Some(values[0].to_string())
-                        }
+                        TypeKind::StringEnum(values) if values.len() == 1 => Some(js_str(&values[0].wire)),
+                        TypeKind::IntEnum(values) if values.len() == 1 => Some(values[0].to_string()),
                         _ => None,
                     },
                     _ => None,
@@ -669,11 +645,7 @@ fn render_type(ir: &Ir, t: &TypeDef) -> TypeView {
             let body = if u.variants.is_empty() {
                 "never".to_string()
             } else {
-                u.variants
-                    .iter()
-                    .map(|v| paren(&ts_type(ir, &v.schema, "")))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
+                u.variants.iter().map(|v| paren(&ts_type(ir, &v.schema, ""))).collect::<Vec<_>>().join(" | ")
             };
             format!("export type {name} = {body};")
         }
@@ -739,10 +711,9 @@ fn ts_type(ir: &Ir, schema: &Schema, prefix: &str) -> String {
             _ => "unknown".into(),
         },
         Schema::Array { items, .. } => format!("{}[]", paren(&ts_type(ir, items, prefix))),
-        Schema::Tuple { items, .. } => format!(
-            "[{}]",
-            items.iter().map(|i| ts_type(ir, i, prefix)).collect::<Vec<_>>().join(", ")
-        ),
+        Schema::Tuple { items, .. } => {
+            format!("[{}]", items.iter().map(|i| ts_type(ir, i, prefix)).collect::<Vec<_>>().join(", "))
+        }
         Schema::Map { values, .. } => {
             format!("{{ [key: string]: {} }}", ts_type(ir, values, prefix))
         }
@@ -868,9 +839,10 @@ fn type_check(ir: &Ir, t: &TypeDef) -> String {
             values.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
         ),
         TypeKind::Union(u) => {
-            let tagged = u.discriminator.as_ref().filter(|_| {
-                !u.variants.is_empty() && u.variants.iter().all(|v| v.tag_value.is_some())
-            });
+            let tagged = u
+                .discriminator
+                .as_ref()
+                .filter(|_| !u.variants.is_empty() && u.variants.iter().all(|v| v.tag_value.is_some()));
             match tagged {
                 Some(prop) => {
                     let mut arms: Vec<(String, Vec<String>)> = Vec::new();
@@ -897,11 +869,7 @@ fn type_check(ir: &Ir, t: &TypeDef) -> String {
                 }
                 None => format!(
                     "check.union([{}])",
-                    u.variants
-                        .iter()
-                        .map(|v| schema_check(ir, &v.schema, ""))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    u.variants.iter().map(|v| schema_check(ir, &v.schema, "")).collect::<Vec<_>>().join(", ")
                 ),
             }
         }
@@ -913,15 +881,10 @@ fn struct_check(ir: &Ir, s: &Struct, prefix: &str) -> String {
     let fields = s
         .fields
         .iter()
-        .map(|f| {
-            format!("[{}, {}, {}]", js_str(&f.wire), schema_check(ir, &f.schema, prefix), f.required)
-        })
+        .map(|f| format!("[{}, {}, {}]", js_str(&f.wire), schema_check(ir, &f.schema, prefix), f.required))
         .collect::<Vec<_>>();
-    let fields = if fields.is_empty() {
-        "[]".to_string()
-    } else {
-        format!("[\n    {},\n  ]", fields.join(",\n    "))
-    };
+    let fields =
+        if fields.is_empty() { "[]".to_string() } else { format!("[\n    {},\n  ]", fields.join(",\n    ")) };
     match &s.additional {
         Additional::Map(values) => {
             format!("check.object({fields}, {})", schema_check(ir, values, prefix))

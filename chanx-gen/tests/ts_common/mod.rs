@@ -88,7 +88,8 @@ fn op(key: &str, summary: &str, message: MessageId, reply: MessageId) -> Operati
 pub fn chanx_chat() -> Ir {
     let nullable_int = Schema::Nullable(Box::new(Schema::Integer(NumberRules::default())));
     let nullable_num = Schema::Nullable(Box::new(Schema::Number(NumberRules::default())));
-    let text = Schema::String(StringRules { min_length: Some(1), max_length: Some(2000), ..Default::default() });
+    let text =
+        Schema::String(StringRules { min_length: Some(1), max_length: Some(2000), ..Default::default() });
     let room = Schema::String(StringRules {
         min_length: Some(1),
         max_length: Some(64),
@@ -105,7 +106,9 @@ pub fn chanx_chat() -> Ir {
     // 0 ChatPayload, 1 ChatNotificationPayload, 2 RoomPayload, 3 MembershipPayload
     let mut types = vec![
         TypeDef {
-            description: Some("A chat line. `seq` and `sent_at` are optional client metadata echoed back.".into()),
+            description: Some(
+                "A chat line. `seq` and `sent_at` are optional client metadata echoed back.".into(),
+            ),
             ..ty(
                 "ChatPayload",
                 strukt(vec![
@@ -130,11 +133,7 @@ pub fn chanx_chat() -> Ir {
             "MembershipPayload",
             strukt(vec![
                 field("room", s(), true),
-                field(
-                    "rooms",
-                    Schema::Array { items: Box::new(s()), rules: ArrayRules::default() },
-                    true,
-                ),
+                field("rooms", Schema::Array { items: Box::new(s()), rules: ArrayRules::default() }, true),
             ]),
         ),
     ];
@@ -187,8 +186,16 @@ pub fn chanx_chat() -> Ir {
             ..Default::default()
         }],
         messages,
-        client: Direction { tag: Tagging::Field("action".into()), messages: vec![0, 2, 4, 6, 8], binary: vec![] },
-        server: Direction { tag: Tagging::Field("action".into()), messages: vec![1, 3, 5, 7, 9], binary: vec![] },
+        client: Direction {
+            tag: Tagging::Field("action".into()),
+            messages: vec![0, 2, 4, 6, 8],
+            binary: vec![],
+        },
+        server: Direction {
+            tag: Tagging::Field("action".into()),
+            messages: vec![1, 3, 5, 7, 9],
+            binary: vec![],
+        },
         operations: vec![
             op("handle_chat", "Send a chat line to every member of the URL room", 0, 1),
             op("handle_echo", "Echo a chat payload back to the sender only", 2, 3),
@@ -233,31 +240,63 @@ pub fn edge_cases() -> Ir {
         "Node",
         strukt(vec![
             field("id", s(), true),
-            field("children", Schema::Array { items: Box::new(named(base)), rules: ArrayRules { min_items: Some(0), max_items: Some(8), unique_items: true } }, false),
+            field(
+                "children",
+                Schema::Array {
+                    items: Box::new(named(base)),
+                    rules: ArrayRules { min_items: Some(0), max_items: Some(8), unique_items: true },
+                },
+                false,
+            ),
             field("x-meta", Schema::Map { values: Box::new(Schema::Any), key_pattern: None }, false),
-            field("pair", Schema::Tuple { items: vec![s(), Schema::Integer(NumberRules { minimum: Some(0.0), ..Default::default() })], rules: ArrayRules::default() }, false),
+            field(
+                "pair",
+                Schema::Tuple {
+                    items: vec![
+                        s(),
+                        Schema::Integer(NumberRules { minimum: Some(0.0), ..Default::default() }),
+                    ],
+                    rules: ArrayRules::default(),
+                },
+                false,
+            ),
         ]),
     ));
-    ir.types.push(TypeDef { deprecated: true, ..ty("Level", TypeKind::StringEnum(vec![
-        EnumValue { wire: "low".into(), variant: "Low".into() },
-        EnumValue { wire: "high-ish".into(), variant: "HighIsh".into() },
-    ])) });
+    ir.types.push(TypeDef {
+        deprecated: true,
+        ..ty(
+            "Level",
+            TypeKind::StringEnum(vec![
+                EnumValue { wire: "low".into(), variant: "Low".into() },
+                EnumValue { wire: "high-ish".into(), variant: "HighIsh".into() },
+            ]),
+        )
+    });
     ir.types.push(ty("Code", TypeKind::IntEnum(vec![-1, 0, 42])));
-    ir.types.push(ty("Config", TypeKind::Struct(Struct {
-        fields: vec![field("level", named(base + 1), true), field("code", named(base + 2), false)],
-        additional: Additional::Map(Box::new(Schema::Number(NumberRules::default()))),
-    })));
+    ir.types.push(ty(
+        "Config",
+        TypeKind::Struct(Struct {
+            fields: vec![field("level", named(base + 1), true), field("code", named(base + 2), false)],
+            additional: Additional::Map(Box::new(Schema::Number(NumberRules::default()))),
+        }),
+    ));
     ir.types.push(ty("Partial", strukt(vec![field("partial", s(), true)])));
-    ir.types.push(ty("Result", TypeKind::Union(Union {
-        exclusive: true,
-        discriminator: None,
-        variants: vec![
-            UnionVariant { name: "Partial".into(), tag_value: None, schema: named(base + 4) },
-            UnionVariant { name: "Node".into(), tag_value: None, schema: named(base) },
-            UnionVariant { name: "Null".into(), tag_value: None, schema: Schema::Null },
-        ],
-    })));
-    ir.types.push(ty("Uuid", TypeKind::Alias(Schema::String(StringRules { format: Some("uuid".into()), ..Default::default() }))));
+    ir.types.push(ty(
+        "Result",
+        TypeKind::Union(Union {
+            exclusive: true,
+            discriminator: None,
+            variants: vec![
+                UnionVariant { name: "Partial".into(), tag_value: None, schema: named(base + 4) },
+                UnionVariant { name: "Node".into(), tag_value: None, schema: named(base) },
+                UnionVariant { name: "Null".into(), tag_value: None, schema: Schema::Null },
+            ],
+        }),
+    ));
+    ir.types.push(ty(
+        "Uuid",
+        TypeKind::Alias(Schema::String(StringRules { format: Some("uuid".into()), ..Default::default() })),
+    ));
     let m = |key: &str, payload: Option<Schema>, binary: bool| Message {
         tag_value: None,
         binary,
@@ -280,7 +319,12 @@ pub fn edge_cases() -> Ir {
         title: None,
         summary: Some("Untagged streaming */ channel".into()),
         description: None,
-        params: vec![Param { name: "room".into(), field: "room".into(), allowed: vec!["a".into(), "b c".into()], ..Default::default() }],
+        params: vec![Param {
+            name: "room".into(),
+            field: "room".into(),
+            allowed: vec!["a".into(), "b c".into()],
+            ..Default::default()
+        }],
         messages,
         client: Direction { tag: Tagging::Untagged, messages: vec![0], binary: vec![1] },
         server: Direction { tag: Tagging::Untagged, messages: vec![2, 3], binary: vec![4] },

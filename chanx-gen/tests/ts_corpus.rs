@@ -1,0 +1,132 @@
+//! TypeScript and docs for real specs: snapshots for the specs in `specs/`, and for every corpus
+//! document a generated folder (written to `CHANX_TS_OUT` when set, for `tests/ts/check.sh`).
+
+use std::path::{Path, PathBuf};
+
+use chanx_gen::emit::{docs, ts};
+use chanx_gen::ir::{Ir, IrOptions, build};
+use chanx_gen::parse::Spec;
+
+fn ir_of(path: &Path) -> Ir {
+    let spec = Spec::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    build(&spec, &IrOptions::default()).unwrap_or_else(|diags| {
+        let text: Vec<String> = diags.iter().map(|d| format!("{}: {}", d.location, d.message)).collect();
+        panic!("{}:\n{}", path.display(), text.join("\n"))
+    })
+}
+
+fn corpus() -> Vec<PathBuf> {
+    let roots = [
+        "/work/shared/asyncapi/examples",
+        "/work/shared/asyncapi/real-world",
+        "/work/shared/specs-extra",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../specs"),
+    ];
+    let mut out = Vec::new();
+    for r in roots {
+        collect(Path::new(r), &mut out);
+    }
+    out.sort();
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if p.is_dir() {
+            if name != "common" && name != "invalid" && name != "schema" {
+                collect(&p, out);
+            }
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+            && name != "common.yaml"
+            && !name.starts_with("adeo-kafka")
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// A folder name for a spec: its path below the corpus root, flattened.
+fn folder(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let tail = s
+        .split_once("/asyncapi/")
+        .or_else(|| s.split_once("/shared/"))
+        .or_else(|| s.split_once("/specs/").map(|(a, b)| (a, b)))
+        .map_or(s.as_ref(), |(_, t)| t);
+    let prefix = if s.contains("/main/") || s.contains("/chanx-gen/../specs") { "repo-" } else { "" };
+    format!("{prefix}{}", tail.replace(['/', '.'], "_"))
+}
+
+#[test]
+fn every_corpus_spec_generates_typescript_and_docs() {
+    let files = corpus();
+    assert!(files.len() >= 25, "corpus not found: {files:?}");
+    let out = std::env::var_os("CHANX_TS_OUT").map(PathBuf::from);
+    let mut seen = std::collections::BTreeSet::new();
+    for path in &files {
+        let ir = ir_of(path);
+        let generated = ts::emit(&ir);
+        assert!(generated.iter().any(|f| f.path == "index.ts"), "{}", path.display());
+        let html = docs::emit_html(&ir);
+        assert!(html.starts_with("<!DOCTYPE html>"), "{}", path.display());
+        if let Some(out) = &out {
+            let name = folder(path);
+            assert!(seen.insert(name.clone()), "two specs map to {name}");
+            let dir = out.join(&name);
+            std::fs::create_dir_all(&dir).expect("create output dir");
+            for f in &generated {
+                std::fs::write(dir.join(&f.path), &f.contents).expect("write generated file");
+            }
+            if let Some(docs_out) = std::env::var_os("CHANX_DOCS_OUT") {
+                std::fs::create_dir_all(&docs_out).expect("create docs dir");
+                std::fs::write(Path::new(&docs_out).join(format!("{name}.html")), &html).expect("write page");
+            }
+        }
+    }
+}
+
+fn repo_spec(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs").join(name)
+}
+
+fn joined(files: &[chanx_gen::emit::GeneratedFile]) -> String {
+    files
+        .iter()
+        .filter(|f| f.path != "runtime.ts")
+        .map(|f| format!("=== {} ===\n{}", f.path, f.contents))
+        .collect()
+}
+
+#[test]
+fn chanx_chat_typescript() {
+    let ir = ir_of(&repo_spec("chanx-chat.yaml"));
+    insta::assert_snapshot!(joined(&ts::emit(&ir)));
+}
+
+#[test]
+fn chat_ws_typescript() {
+    let ir = ir_of(&repo_spec("chat-ws.yaml"));
+    insta::assert_snapshot!(joined(&ts::emit(&ir)));
+}
+
+#[test]
+fn chanx_chat_docs() {
+    let ir = ir_of(&repo_spec("chanx-chat.yaml"));
+    insta::assert_snapshot!(docs::emit_html(&ir));
+}
+
+#[test]
+fn chat_ws_docs() {
+    let ir = ir_of(&repo_spec("chat-ws.yaml"));
+    insta::assert_snapshot!(docs::emit_html(&ir));
+}
+
+#[test]
+fn runtime_is_copied_verbatim() {
+    let ir = ir_of(&repo_spec("chanx-chat.yaml"));
+    let runtime = ts::emit(&ir).into_iter().find(|f| f.path == "runtime.ts").expect("runtime.ts");
+    assert!(runtime.contents.contains("export class ChanxClient"));
+}
