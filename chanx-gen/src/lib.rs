@@ -1,10 +1,12 @@
 //! Generate typed Rust and TypeScript WebSocket APIs from AsyncAPI 3.0 documents.
 //!
-//! The pipeline is `parse → ir → emit → write`: `parse` reads the documents and resolves
+//! The pipeline is `parse → ir → emit → write`: [`parse`] reads the documents and resolves
 //! `$ref`s, [`ir`] makes every decision once (channels, directions, tags, names, types),
 //! [`emit`] renders Rust, TypeScript and HTML as pure functions, and [`write`] owns the disk.
+//! [`Config`] runs the whole pipeline for the CLI and for `build.rs` scripts.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod emit;
 pub mod error;
 pub mod ir;
@@ -14,4 +16,5 @@ pub mod names;
 pub mod parse;
 pub mod write;
 
+pub use config::{Config, GenerateError};
 pub use error::{Error, Result};

@@ -1,1 +1,195 @@
-fn main() {}
+//! The `chanx-gen` command line: a thin layer over [`chanx_gen::Config`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use chanx_gen::ir::Role;
+use chanx_gen::write::Drift;
+use chanx_gen::{Config, GenerateError};
+
+/// Generate typed Rust and TypeScript WebSocket APIs from an AsyncAPI 3.0 document.
+///
+/// Exit codes: 0 success, 1 invalid spec or stale output, 2 usage error.
+#[derive(Debug, Parser)]
+#[command(name = "chanx-gen", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the generated code: DIR/rust/ (entry mod.rs) and DIR/ts/ (entry index.ts).
+    Generate {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Fail (exit 1, with a diff) when the code under DIR is not what `generate` would write.
+    Check {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        out: OutArgs,
+    },
+    /// Parse the spec and build the model; list every problem found.
+    Validate {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Write the spec's self-contained HTML documentation page.
+    Docs {
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// The HTML file to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct SpecArgs {
+    /// The AsyncAPI 3.0 document (YAML or JSON).
+    #[arg(value_name = "SPEC")]
+    spec: PathBuf,
+    /// The payload property that tells messages apart (default: `action`, else detected).
+    #[arg(long, value_name = "NAME")]
+    tag: Option<String>,
+    /// Whose point of view the document takes.
+    #[arg(long, value_enum, default_value_t = RoleArg::Server)]
+    role: RoleArg,
+}
+
+#[derive(Debug, Args)]
+struct OutArgs {
+    /// The output directory.
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    /// Emit Rust only.
+    #[arg(long, conflicts_with = "ts_only")]
+    rust_only: bool,
+    /// Emit TypeScript only.
+    #[arg(long)]
+    ts_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    /// The document describes the server: `receive` operations are what clients send.
+    Server,
+    /// The document describes a client application: `send` operations are what clients send.
+    Client,
+}
+
+impl SpecArgs {
+    fn config(&self) -> Config {
+        let mut config = Config::new(&self.spec).role(match self.role {
+            RoleArg::Server => Role::Server,
+            RoleArg::Client => Role::Client,
+        });
+        if let Some(tag) = &self.tag {
+            config = config.tag(tag);
+        }
+        config
+    }
+}
+
+impl OutArgs {
+    fn apply(&self, config: Config) -> Config {
+        if self.rust_only {
+            config.rust_only()
+        } else if self.ts_only {
+            config.typescript_only()
+        } else {
+            config
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{}", render_error(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn render_error(e: &GenerateError) -> String {
+    match e {
+        GenerateError::Invalid(diagnostics) => {
+            chanx_gen::config::format_diagnostics(diagnostics).trim_end().to_owned()
+        }
+        other => format!("error: {other}"),
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, GenerateError> {
+    match command {
+        Command::Generate { spec, out } => {
+            let config = out.apply(spec.config());
+            let report = config.generate(&out.output)?;
+            for path in &report.written {
+                eprintln!("wrote {}", path.display());
+            }
+            for path in &report.removed {
+                eprintln!("removed {}", path.display());
+            }
+            eprintln!(
+                "{} written, {} unchanged, {} removed",
+                report.written.len(),
+                report.unchanged.len(),
+                report.removed.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { spec, out } => {
+            let config = out.apply(spec.config());
+            let drift = config.check(&out.output)?;
+            if drift.is_empty() {
+                eprintln!("{} is up to date", out.output.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            for d in &drift {
+                match d {
+                    Drift::Changed { diff, .. } | Drift::Missing { diff, .. } => print!("{diff}"),
+                    Drift::Stale { path } => println!("stale generated file: {}", path.display()),
+                }
+            }
+            eprintln!(
+                "error: {} file(s) under {} differ from what `chanx-gen generate` would write",
+                drift.len(),
+                out.output.display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Command::Validate { spec } => {
+            let ir = spec.config().ir()?;
+            for w in &ir.warnings {
+                eprintln!("warning: {}\n  --> {}", w.message, w.location);
+            }
+            let messages: usize = ir.channels.iter().map(|c| c.messages.len()).sum();
+            eprintln!(
+                "{}: ok ({} channel(s), {} message(s), {} type(s), {} warning(s))",
+                spec.spec.display(),
+                ir.channels.len(),
+                messages,
+                ir.types.len(),
+                ir.warnings.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Docs { spec, output } => {
+            let html = spec.config().docs_html()?;
+            std::fs::write(&output, html)
+                .map_err(|source| GenerateError::Io { path: output.clone(), source })?;
+            eprintln!("wrote {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
