@@ -165,36 +165,40 @@ async fn connection(socket: WebSocket, room: String, shared: Arc<Shared>, write_
     let write_timeout = Duration::from_secs(write_timeout.max(1));
     let mut writer = tokio::spawn(async move {
         loop {
-            let message = tokio::select! {
+            let killed = tokio::select! {
                 biased;
-                code = &mut kill_rx => {
-                    // Err: the reader left first and dropped the switch; nothing to say.
-                    let Ok(code) = code else { return };
-                    let frame = CloseFrame { code, reason: Utf8Bytes::from_static("slow consumer") };
-                    let _ = tokio::time::timeout(
-                        Duration::from_millis(200),
-                        sink.send(Message::Close(Some(frame))),
-                    )
-                    .await;
-                    return;
-                }
+                code = &mut kill_rx => code.ok(),
                 message = rx.recv() => match message {
-                    Some(message) => message,
+                    Some(message) => {
+                        // Feed everything already queued, then flush once. A kill interrupts a
+                        // write that is stuck on a socket the peer does not read.
+                        let write = async {
+                            sink.feed(message).await?;
+                            while let Ok(more) = rx.try_recv() {
+                                sink.feed(more).await?;
+                            }
+                            sink.flush().await
+                        };
+                        tokio::select! {
+                            biased;
+                            code = &mut kill_rx => code.ok(),
+                            written = tokio::time::timeout(write_timeout, write) => match written {
+                                Ok(Ok(())) => continue,
+                                Ok(Err(_)) | Err(_) => return,
+                            },
+                        }
+                    }
                     None => return,
                 },
             };
-            // Feed everything already queued, then flush once.
-            let write = async {
-                sink.feed(message).await?;
-                while let Ok(more) = rx.try_recv() {
-                    sink.feed(more).await?;
-                }
-                sink.flush().await
-            };
-            match tokio::time::timeout(write_timeout, write).await {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) | Err(_) => return,
+            // Err from the switch: the reader left first and dropped it; nothing to say.
+            if let Some(code) = killed {
+                let frame = CloseFrame { code, reason: Utf8Bytes::from_static("slow consumer") };
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(200), sink.send(Message::Close(Some(frame))))
+                        .await;
             }
+            return;
         }
     });
 
