@@ -570,14 +570,22 @@ async fn writer_loop<Si>(
                 () = shared.stop.wait() => return Ok(()),
                 item = rx.recv() => {
                     let Some(item) = item else { return Ok(()) };
-                    writer.feed(item).await?;
-                    for _ in 0..BATCH {
-                        match rx.try_recv() {
-                            Ok(item) => writer.feed(item).await?,
-                            Err(_) => break,
+                    // A close request interrupts a write stuck on a slow client.
+                    let batch = async {
+                        writer.feed(item).await?;
+                        for _ in 0..BATCH {
+                            match rx.try_recv() {
+                                Ok(item) => writer.feed(item).await?,
+                                Err(_) => break,
+                            }
                         }
+                        writer.flush().await
+                    };
+                    tokio::select! {
+                        biased;
+                        () = shared.stop.wait() => return Ok(()),
+                        written = batch => written?,
                     }
-                    writer.flush().await?;
                 }
                 _ = tick(&mut ping) => {
                     writer.write(Frame::Ping(Bytes::new())).await?;

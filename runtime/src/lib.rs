@@ -6,7 +6,11 @@
 //! auth, docs endpoints and test utilities.
 #![deny(missing_docs)]
 
+#[cfg(feature = "actix")]
+pub mod actix;
 pub mod auth;
+#[cfg(feature = "axum")]
+pub mod axum;
 pub mod channel;
 pub mod codec;
 pub mod config;
@@ -20,6 +24,8 @@ pub mod protocol;
 pub mod route;
 pub mod schema;
 mod signal;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod validate;
 
 pub use auth::{AuthRejection, Authenticator, Handshake};

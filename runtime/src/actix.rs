@@ -1,0 +1,137 @@
+//! The actix-web 4 adapter (feature `actix`), over `actix-ws`: routes an [`Endpoint`] at its
+//! address, turns the request into a [`Handshake`], and translates frames. The very same
+//! generated `Service` runs unchanged; owns no connection logic.
+//!
+//! actix-web 4 is built on `http` 0.2 and `socket2` 0.5, so enabling this feature adds those
+//! second versions next to axum's (`cargo tree -d` shows them); nothing else is duplicated.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
+use bytestring::ByteString;
+use futures_util::StreamExt;
+
+use crate::auth::Handshake;
+use crate::channel::{Channel, PathValues};
+use crate::conn::{Endpoint, TransportOptions};
+use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind};
+
+/// Registers the endpoint at its address:
+/// `App::new().configure(chanx::actix::configure(endpoint.clone()))`.
+pub fn configure<C: Channel>(endpoint: Endpoint<C>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        let endpoint = endpoint.clone();
+        let path = endpoint.address().to_owned();
+        cfg.route(
+            &path,
+            web::get().to(move |req: HttpRequest, body: web::Payload| {
+                let endpoint = endpoint.clone();
+                async move { upgrade(endpoint, req, body).await }
+            }),
+        );
+    }
+}
+
+/// Handles one upgrade request for an endpoint, for routes you register yourself.
+pub async fn upgrade<C: Channel>(
+    endpoint: Endpoint<C>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let mut headers = http::HeaderMap::with_capacity(req.headers().len());
+    for (name, value) in req.headers() {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(name.as_str().as_bytes()),
+            http::HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(n, v);
+        }
+    }
+    let path_values = PathValues::new(req.match_info().iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+    let handshake = Handshake {
+        path: req.path().to_owned(),
+        query: Some(req.query_string().to_owned()).filter(|q| !q.is_empty()),
+        headers,
+        path_values,
+    };
+    let accepted = match endpoint.handshake(&handshake).await {
+        Ok(accepted) => accepted,
+        Err(rejected) => {
+            let status = StatusCode::from_u16(rejected.status).unwrap_or(StatusCode::FORBIDDEN);
+            return HttpResponse::build(status).body(rejected.detail);
+        }
+    };
+    let (response, session, stream) = match actix_ws::handle(&req, body) {
+        Ok(parts) => parts,
+        Err(e) => return e.error_response(),
+    };
+    let max = endpoint.config().max_frame_size;
+    let stream = stream
+        .max_frame_size(max)
+        .aggregate_continuations()
+        .max_continuation_size(max)
+        .map(|r| r.map(from_actix).map_err(classify));
+    actix_web::rt::spawn(async move {
+        endpoint
+            .run(accepted, Box::pin(stream), sink(session), TransportOptions { answers_pings: false })
+            .await;
+    });
+    response
+}
+
+type ActixSink = std::pin::Pin<Box<dyn futures_util::Sink<Frame, Error = TransportError> + Send>>;
+
+fn sink(session: Session) -> ActixSink {
+    let closed = || TransportError::new(TransportErrorKind::Closed, "session closed");
+    Box::pin(futures_util::sink::unfold(
+        Some(session),
+        move |session: Option<Session>, frame: Frame| async move {
+            let Some(mut s) = session else { return Err(closed()) };
+            let sent = match frame {
+                Frame::Text(b) => match ByteString::try_from(b) {
+                    Ok(text) => s.text(text).await,
+                    Err(e) => return Err(TransportError::new(TransportErrorKind::InvalidUtf8, e)),
+                },
+                Frame::Binary(b) => s.binary(b).await,
+                Frame::Ping(b) => s.ping(&b).await,
+                Frame::Pong(b) => s.pong(&b).await,
+                Frame::Close(c) => {
+                    let reason = c.map(|c| CloseReason {
+                        code: CloseCode::from(c.code),
+                        description: Some(c.reason.into_owned()).filter(|r| !r.is_empty()),
+                    });
+                    let _ = s.close(reason).await;
+                    return Ok(None);
+                }
+            };
+            sent.map(|()| Some(s)).map_err(|_| closed())
+        },
+    ))
+}
+
+fn from_actix(m: AggregatedMessage) -> Frame {
+    match m {
+        AggregatedMessage::Text(t) => Frame::Text(t.into_bytes()),
+        AggregatedMessage::Binary(b) => Frame::Binary(b),
+        AggregatedMessage::Ping(b) => Frame::Ping(b),
+        AggregatedMessage::Pong(b) => Frame::Pong(b),
+        AggregatedMessage::Close(c) => {
+            Frame::Close(c.map(|c| CloseFrame::new(u16::from(c.code), c.description.unwrap_or_default())))
+        }
+    }
+}
+
+fn classify(e: ProtocolError) -> TransportError {
+    let kind = match &e {
+        ProtocolError::Overflow => TransportErrorKind::TooLarge,
+        ProtocolError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            TransportErrorKind::InvalidUtf8
+        }
+        ProtocolError::Io(io) if io.to_string().contains("maximum continuation size") => {
+            TransportErrorKind::TooLarge
+        }
+        ProtocolError::Io(_) => TransportErrorKind::Closed,
+        _ => TransportErrorKind::Protocol,
+    };
+    TransportError::new(kind, e.to_string())
+}

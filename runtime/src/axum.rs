@@ -1,0 +1,121 @@
+//! The axum 0.8 adapter (feature `axum`, on by default): mounts an [`Endpoint`] at its address
+//! in a `Router`, turns the upgrade request into a [`Handshake`], and translates axum's
+//! WebSocket messages to and from [`Frame`]s. Owns no connection logic.
+//!
+//! Sockets get a small read buffer ([`Config::read_buffer_size`], 4 KiB by default, instead of
+//! axum's 128 KiB) and the channel's frame-size limit.
+
+use axum::Router;
+use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
+use axum::extract::{RawPathParams, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+
+use crate::auth::Handshake;
+use crate::channel::{Channel, PathValues};
+use crate::conn::{Endpoint, TransportOptions};
+use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind};
+
+/// A router serving the endpoint at its address (`{param}` placeholders are axum's syntax
+/// too). Merge it into your app: `app.merge(chanx::axum::router(endpoint))`.
+pub fn router<C: Channel, S: Clone + Send + Sync + 'static>(endpoint: Endpoint<C>) -> Router<S> {
+    let path = endpoint.address().to_owned();
+    Router::new().route(&path, get(upgrade::<C>)).with_state(endpoint)
+}
+
+/// Adds channels to a router.
+pub trait RouterExt {
+    /// Serves the endpoint at its address.
+    fn channel<C: Channel>(self, endpoint: Endpoint<C>) -> Self;
+}
+
+impl<S: Clone + Send + Sync + 'static> RouterExt for Router<S> {
+    fn channel<C: Channel>(self, endpoint: Endpoint<C>) -> Self {
+        self.merge(router::<C, S>(endpoint))
+    }
+}
+
+/// The axum handler behind [`router`]: handshake, then upgrade and run the connection.
+pub async fn upgrade<C: Channel>(
+    State(endpoint): State<Endpoint<C>>,
+    params: RawPathParams,
+    uri: Uri,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let values = PathValues::new(params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+    serve(endpoint, ws, values, &uri, headers).await
+}
+
+/// Upgrades one request for an endpoint, for routes you build yourself.
+pub async fn serve<C: Channel>(
+    endpoint: Endpoint<C>,
+    ws: WebSocketUpgrade,
+    path_values: PathValues,
+    uri: &Uri,
+    headers: HeaderMap,
+) -> Response {
+    let req = Handshake {
+        path: uri.path().to_owned(),
+        query: uri.query().map(str::to_owned),
+        headers,
+        path_values,
+    };
+    let accepted = match endpoint.handshake(&req).await {
+        Ok(accepted) => accepted,
+        Err(rejected) => {
+            let status = StatusCode::from_u16(rejected.status).unwrap_or(StatusCode::FORBIDDEN);
+            return (status, rejected.detail).into_response();
+        }
+    };
+    let cfg = endpoint.config();
+    ws.read_buffer_size(cfg.read_buffer_size)
+        .max_message_size(cfg.max_frame_size)
+        .max_frame_size(cfg.max_frame_size)
+        .on_upgrade(move |socket: WebSocket| async move {
+            let (sink, stream) = socket.split();
+            let sink = sink.with(|f: Frame| std::future::ready(Ok::<_, axum::Error>(to_axum(f))));
+            let stream = stream.map(|r| r.map(from_axum).map_err(classify));
+            endpoint.run(accepted, stream, Box::pin(sink), TransportOptions { answers_pings: true }).await;
+        })
+}
+
+fn to_axum(frame: Frame) -> ws::Message {
+    match frame {
+        // The driver only sends UTF-8 text; anything else would be a bug, sent as binary.
+        Frame::Text(b) => match ws::Utf8Bytes::try_from(b.clone()) {
+            Ok(t) => ws::Message::Text(t),
+            Err(_) => ws::Message::Binary(b),
+        },
+        Frame::Binary(b) => ws::Message::Binary(b),
+        Frame::Ping(b) => ws::Message::Ping(b),
+        Frame::Pong(b) => ws::Message::Pong(b),
+        Frame::Close(c) => ws::Message::Close(
+            c.map(|c| ws::CloseFrame { code: c.code, reason: ws::Utf8Bytes::from(c.reason.into_owned()) }),
+        ),
+    }
+}
+
+fn from_axum(m: ws::Message) -> Frame {
+    match m {
+        ws::Message::Text(t) => Frame::Text(Bytes::from(t)),
+        ws::Message::Binary(b) => Frame::Binary(b),
+        ws::Message::Ping(b) => Frame::Ping(b),
+        ws::Message::Pong(b) => Frame::Pong(b),
+        ws::Message::Close(c) => Frame::Close(c.map(|c| CloseFrame::new(c.code, c.reason.to_string()))),
+    }
+}
+
+fn classify(e: axum::Error) -> TransportError {
+    let inner = e.into_inner();
+    let kind = match inner.downcast_ref::<tungstenite::Error>() {
+        Some(tungstenite::Error::Capacity(_)) => TransportErrorKind::TooLarge,
+        Some(tungstenite::Error::Utf8(_)) => TransportErrorKind::InvalidUtf8,
+        Some(tungstenite::Error::Protocol(_)) => TransportErrorKind::Protocol,
+        _ => TransportErrorKind::Closed,
+    };
+    TransportError { kind, source: inner }
+}
