@@ -13,7 +13,13 @@ use chanx_gen::{Config, GenerateError};
 ///
 /// Exit codes: 0 success, 1 invalid spec or stale output, 2 usage error.
 #[derive(Debug, Parser)]
-#[command(name = "chanx-gen", version, about, long_about = None)]
+#[command(
+    name = "chanx-gen",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 invalid spec or stale output, 2 usage error.\nExample: chanx-gen generate specs/chat.yaml -o src/api"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
