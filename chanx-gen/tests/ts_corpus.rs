@@ -54,7 +54,7 @@ fn folder(path: &Path) -> String {
     let tail = s
         .split_once("/asyncapi/")
         .or_else(|| s.split_once("/shared/"))
-        .or_else(|| s.split_once("/specs/").map(|(a, b)| (a, b)))
+        .or_else(|| s.split_once("/specs/"))
         .map_or(s.as_ref(), |(_, t)| t);
     let prefix = if s.contains("/main/") || s.contains("/chanx-gen/../specs") { "repo-" } else { "" };
     format!("{prefix}{}", tail.replace(['/', '.'], "_"))

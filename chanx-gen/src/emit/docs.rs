@@ -847,7 +847,30 @@ fn inline_html(s: &str) -> String {
             if i % 2 == 1 {
                 out.push('`');
             }
-            out.push_str(&esc(part));
+            out.push_str(&strong(&esc(part)));
+        }
+    }
+    out
+}
+
+/// `**bold**` pairs (in already escaped text) as `<strong>`.
+fn strong(escaped: &str) -> String {
+    let parts: Vec<&str> = escaped.split("**").collect();
+    if parts.len() < 3 {
+        return escaped.to_string();
+    }
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let closed = i % 2 == 1 && i + 1 < parts.len();
+        match (i % 2, closed) {
+            (1, true) => {
+                let _ = write!(out, "<strong>{part}</strong>");
+            }
+            (1, false) => {
+                out.push_str("**");
+                out.push_str(part);
+            }
+            _ => out.push_str(part),
         }
     }
     out
@@ -871,6 +894,7 @@ mod tests {
         assert_eq!(esc("<script>\"&'"), "&lt;script&gt;&quot;&amp;&#39;");
         assert_eq!(inline_html("a `<b>` c"), "a <code>&lt;b&gt;</code> c");
         assert_eq!(inline_html("odd ` tick"), "odd ` tick");
+        assert_eq!(inline_html("**a** <b> **c"), "<strong>a</strong> &lt;b&gt; **c");
         assert_eq!(text_html("one\n\ntwo\nlines"), "<p>one</p><p>two<br>lines</p>");
     }
 
