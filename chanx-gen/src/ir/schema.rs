@@ -390,7 +390,14 @@ impl<'a> Types<'a> {
         let pattern = m.get("pattern").and_then(Value::as_str).map(str::to_owned);
         if let Some(p) = &pattern {
             if let Err(e) = regex::Regex::new(p) {
-                let first = e.to_string().lines().last().unwrap_or_default().trim().to_lowercase();
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_lowercase();
                 self.error(
                     &node.child("pattern"),
                     format!("pattern `{p}` is not a valid regular expression ({first}): expected a pattern the Rust regex crate accepts"),
@@ -461,7 +468,14 @@ impl<'a> Types<'a> {
         let mut patterns = Vec::new();
         for k in pp.keys() {
             if let Err(e) = regex::Regex::new(k) {
-                let first = e.to_string().lines().last().unwrap_or_default().trim().to_lowercase();
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_lowercase();
                 self.error(
                     &node.child("patternProperties").child(k),
                     format!("pattern `{k}` is not a valid regular expression ({first}): expected a pattern the Rust regex crate accepts"),

@@ -1,0 +1,43 @@
+//! Every document in `specs/invalid/` is refused; the error text is pinned by a snapshot.
+
+use std::path::Path;
+
+use chanx_gen::ir::{self, IrOptions};
+use chanx_gen::parse::Spec;
+
+/// The error text for a spec, or `None` when it builds.
+fn error_text(path: &Path) -> Option<String> {
+    let spec = match Spec::load(path) {
+        Ok(s) => s,
+        Err(e) => return Some(e.to_string()),
+    };
+    match ir::build(&spec, &IrOptions::default()) {
+        Ok(_) => None,
+        Err(d) => Some(chanx_gen::Error::Invalid(d).to_string()),
+    }
+}
+
+#[test]
+fn invalid_specs_are_refused_with_a_clear_error() {
+    let dir = Path::new("../specs/invalid");
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    files.sort();
+    assert!(files.len() >= 10, "specs/invalid not found");
+    for f in files {
+        let name = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let Some(text) = error_text(&f) else { panic!("{} should be refused", f.display()) };
+        insta::assert_snapshot!(name, text);
+    }
+}
+
+#[test]
+fn refused_messages_are_lower_case_without_trailing_period() {
+    for name in ["bad-ref", "remote-ref", "wrong-version", "cyclic-ref"] {
+        let text =
+            error_text(&Path::new("../specs/invalid").join(format!("{name}.yaml"))).unwrap_or_default();
+        assert!(!text.ends_with('.'), "{text}");
+        assert!(text.contains(&format!("invalid/{name}.yaml")), "{text}");
+    }
+}
