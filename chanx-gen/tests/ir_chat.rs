@@ -127,7 +127,7 @@ fn chat_ws_features() {
         "{topic:?}"
     );
     let user = type_named(&ir, "User");
-    assert_eq!(user.origin.file, "../specs/common.yaml");
+    assert_eq!(user.origin.file, "common.yaml", "origins are relative to the root spec's folder");
     assert_eq!(user.origin.pointer, "/User");
     assert_eq!(user.origin.line, Some(2));
     let TypeKind::Struct(u) = &user.kind else { panic!() };

@@ -13,6 +13,7 @@
 //!   direction has two or more JSON messages.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
 
 use super::schema::{TAG_PREFERENCE, Types};
 use super::{
@@ -64,6 +65,9 @@ pub fn build(spec: &Spec, options: &IrOptions) -> Result<Ir, Vec<Diagnostic>> {
     b.warnings.append(&mut b.types.warnings);
     if b.errors.is_empty() {
         let mut ir = ir;
+        if let Some(root) = spec.docs.first() {
+            make_origins_portable(&mut ir, &root.name);
+        }
         b.warnings.sort();
         b.warnings.dedup();
         ir.warnings = b.warnings;
@@ -73,6 +77,35 @@ pub fn build(spec: &Spec, options: &IrOptions) -> Result<Ir, Vec<Diagnostic>> {
         b.errors.dedup();
         Err(b.errors)
     }
+}
+
+/// Rewrites every origin embedded in generated code relative to the root document's folder, so
+/// the output does not depend on how (or from where) the spec path was given. Diagnostics keep
+/// the paths as the user typed them.
+fn make_origins_portable(ir: &mut Ir, root: &str) {
+    let base = Path::new(root).parent().unwrap_or(Path::new(""));
+    let fix = |loc: &mut Location| loc.file = relative_to(base, Path::new(&loc.file));
+    for channel in &mut ir.channels {
+        fix(&mut channel.origin);
+        channel.messages.iter_mut().for_each(|m| fix(&mut m.origin));
+        channel.operations.iter_mut().for_each(|o| fix(&mut o.origin));
+    }
+    ir.types.iter_mut().for_each(|t| fix(&mut t.origin));
+}
+
+/// `path` relative to the folder `base`, lexically (both are already normalised by the parser).
+fn relative_to(base: &Path, path: &Path) -> String {
+    let base: Vec<Component<'_>> = base.components().collect();
+    let path: Vec<Component<'_>> = path.components().collect();
+    let common = base.iter().zip(&path).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for c in &path[common..] {
+        out.push(c);
+    }
+    out.to_string_lossy().replace('\\', "/")
 }
 
 struct Builder<'a> {
@@ -592,5 +625,20 @@ impl<'a> Builder<'a> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod portable_tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_relative_to_the_root_folder() {
+        let rel = |base: &str, path: &str| relative_to(Path::new(base), Path::new(path));
+        assert_eq!(rel("/work/specs", "/work/specs/chat.yaml"), "chat.yaml");
+        assert_eq!(rel("/work/specs", "/work/specs/common/user.yaml"), "common/user.yaml");
+        assert_eq!(rel("/a/sm/backend", "/a/sm/common/messages.yaml"), "../common/messages.yaml");
+        assert_eq!(rel("", "chat.yaml"), "chat.yaml");
+        assert_eq!(rel("specs", "specs/common.yaml"), "common.yaml");
     }
 }
