@@ -6,8 +6,11 @@ use chanx_gen::ir::{self, IrOptions};
 use chanx_gen::parse::Spec;
 
 fn corpus() -> Vec<PathBuf> {
-    let roots =
-        ["/work/shared/asyncapi/examples", "/work/shared/asyncapi/real-world", "/work/shared/specs-extra"];
+    let roots = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/examples"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/real-world"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs-extra"),
+    ];
     let mut out = Vec::new();
     for r in roots {
         collect(Path::new(r), &mut out);

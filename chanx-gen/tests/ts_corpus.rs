@@ -17,9 +17,9 @@ fn ir_of(path: &Path) -> Ir {
 
 fn corpus() -> Vec<PathBuf> {
     let roots = [
-        "/work/shared/asyncapi/examples",
-        "/work/shared/asyncapi/real-world",
-        "/work/shared/specs-extra",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/examples"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/real-world"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs-extra"),
         concat!(env!("CARGO_MANIFEST_DIR"), "/../specs"),
     ];
     let mut out = Vec::new();
