@@ -135,3 +135,26 @@ fn classify(e: ProtocolError) -> TransportError {
     };
     TransportError::new(kind, e.to_string())
 }
+
+/// Registers the spec at `/asyncapi.json`, `/asyncapi.yaml` (when there is YAML) and
+/// `/asyncapi` (when there is an HTML page).
+pub fn configure_docs(docs: crate::docs::Docs) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |cfg: &mut web::ServiceConfig| {
+        let bodies = [
+            (crate::docs::JSON_PATH, "application/json", Some(docs.json().clone())),
+            (crate::docs::YAML_PATH, "application/yaml", docs.yaml().cloned()),
+            (crate::docs::HTML_PATH, "text/html; charset=utf-8", docs.html().cloned()),
+        ];
+        for (path, content_type, body) in bodies {
+            if let Some(body) = body {
+                cfg.route(
+                    path,
+                    web::get().to(move || {
+                        let body = body.clone();
+                        async move { HttpResponse::Ok().content_type(content_type).body(body) }
+                    }),
+                );
+            }
+        }
+    }
+}

@@ -119,3 +119,28 @@ fn classify(e: axum::Error) -> TransportError {
     };
     TransportError { kind, source: inner }
 }
+
+/// A router serving the spec at `/asyncapi.json`, `/asyncapi.yaml` (when there is YAML) and
+/// `/asyncapi` (when there is an HTML page).
+pub fn docs_router<S: Clone + Send + Sync + 'static>(docs: crate::docs::Docs) -> Router<S> {
+    use axum::http::header::CONTENT_TYPE;
+    let mut router = Router::new();
+    let json = docs.json().clone();
+    router = router.route(
+        crate::docs::JSON_PATH,
+        get(move || std::future::ready(([(CONTENT_TYPE, "application/json")], json.clone()))),
+    );
+    if let Some(yaml) = docs.yaml().cloned() {
+        router = router.route(
+            crate::docs::YAML_PATH,
+            get(move || std::future::ready(([(CONTENT_TYPE, "application/yaml")], yaml.clone()))),
+        );
+    }
+    if let Some(html) = docs.html().cloned() {
+        router = router.route(
+            crate::docs::HTML_PATH,
+            get(move || std::future::ready(([(CONTENT_TYPE, "text/html; charset=utf-8")], html.clone()))),
+        );
+    }
+    router
+}

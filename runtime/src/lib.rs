@@ -16,6 +16,7 @@ pub mod codec;
 pub mod config;
 pub mod conn;
 pub mod context;
+pub mod docs;
 pub mod frame;
 pub mod hub;
 pub mod layer;
@@ -33,6 +34,7 @@ pub use channel::{Channel, HandlerError, HandlerResult, Params, ParamsError, Pat
 pub use config::{AuthFailure, Config, SlowConsumer};
 pub use conn::{Accepted, Endpoint, Rejected, TransportOptions};
 pub use context::{AuthData, Context};
+pub use docs::Docs;
 pub use frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
 pub use hub::{BlockingHub, Hub, MetricsSnapshot};
 pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload, SendOptions, SendReport};

@@ -188,8 +188,7 @@ impl<C: Channel> Communicator<C> {
         self.send_frame(Frame::Binary(data.into())).await;
     }
 
-    /// Sends any frame (invalid UTF-8 in a text frame goes out as is in memory; over a socket,
-    /// text frames are sent as binary-safe text only when valid).
+    /// Sends any frame as is (a text frame with invalid UTF-8 too, to test the server).
     ///
     /// # Panics
     /// When the connection is gone.
@@ -357,7 +356,14 @@ fn to_tungstenite(frame: Frame) -> tungstenite::Message {
     match frame {
         Frame::Text(b) => match tungstenite::Utf8Bytes::try_from(b.clone()) {
             Ok(t) => tungstenite::Message::Text(t),
-            Err(_) => tungstenite::Message::Binary(b),
+            // Invalid UTF-8 goes out as a raw text frame, to test the server's refusal.
+            Err(_) => tungstenite::Message::Frame(tungstenite::protocol::frame::Frame::message(
+                b,
+                tungstenite::protocol::frame::coding::OpCode::Data(
+                    tungstenite::protocol::frame::coding::Data::Text,
+                ),
+                true,
+            )),
         },
         Frame::Binary(b) => tungstenite::Message::Binary(b),
         Frame::Ping(b) => tungstenite::Message::Ping(b),

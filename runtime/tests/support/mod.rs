@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod chat;
+#[path = "gen/mod.rs"]
+pub mod generated;
 pub mod harness;
 
 use std::sync::Arc;
