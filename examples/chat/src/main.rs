@@ -1,0 +1,60 @@
+//! `chat-server`: the Chanx peer's room chat on the chanx runtime.
+
+use anyhow::Context as _;
+use clap::Parser;
+
+/// Room chat server (same behaviour as the Chanx reference peer).
+#[derive(Debug, Parser)]
+#[command(name = "chat-server", version)]
+struct Args {
+    /// Address to listen on (loopback unless you mean otherwise).
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    addr: std::net::SocketAddr,
+    /// Browser origin allowed to connect (repeatable); none given: any origin.
+    #[arg(long = "allowed-origin", value_name = "URL")]
+    allowed_origins: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let hub = chanx::Hub::memory();
+    let app = chat_example::app(&hub, &args.allowed_origins)?;
+    let listener =
+        tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    let shutdown = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let clean = hub.shutdown(chat_example::SHUTDOWN_GRACE).await;
+        tracing::info!(clean, "connections closed");
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
