@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod chat;
+#[rustfmt::skip]
 #[path = "gen/mod.rs"]
 pub mod generated;
 pub mod harness;

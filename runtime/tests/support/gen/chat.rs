@@ -16,7 +16,7 @@ pub use super::common::*;
     ::core::cmp::PartialEq,
     ::core::cmp::Eq,
     ::core::hash::Hash,
-    ::core::default::Default,
+    ::core::default::Default
 )]
 pub struct Chat;
 impl ::chanx::Channel for Chat {
@@ -24,8 +24,12 @@ impl ::chanx::Channel for Chat {
     type Server = ServerMessage;
     type Params = ChatParams;
     const NAME: &'static str = "chat";
-    const ADDRESS: ::core::option::Option<&'static str> = ::core::option::Option::Some("/ws/chat/{room}");
-    const TAG: ::core::option::Option<&'static str> = ::core::option::Option::Some("action");
+    const ADDRESS: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "/ws/chat/{room}",
+    );
+    const TAG: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "action",
+    );
 }
 /// Address parameters of channel `chat` (`/ws/chat/{room}`).
 #[derive(
@@ -34,14 +38,16 @@ impl ::chanx::Channel for Chat {
     ::core::cmp::PartialEq,
     ::core::cmp::Eq,
     ::core::hash::Hash,
-    ::core::default::Default,
+    ::core::default::Default
 )]
 pub struct ChatParams {
     /// Path parameter for room (str)
     pub room: ::std::string::String,
 }
 impl ::chanx::Params for ChatParams {
-    fn from_path(values: &::chanx::PathValues) -> ::core::result::Result<Self, ::chanx::ParamsError> {
+    fn from_path(
+        values: &::chanx::PathValues,
+    ) -> ::core::result::Result<Self, ::chanx::ParamsError> {
         let room = values.require("room")?;
         ::core::result::Result::Ok(Self { room })
     }
@@ -66,59 +72,77 @@ impl ::chanx::Message for ClientMessage {
     fn decode(frame: &str) -> ::core::result::Result<Self, ::chanx::DecodeError> {
         let tag = ::chanx::codec::peek_tag(frame, "action")?;
         match &*tag {
-            "chat" => ::chanx::codec::decode_tagged(
-                frame,
-                "chat",
-                &super::common::__chanx::schema::ChatMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::ChatMessage),
-            "echo" => ::chanx::codec::decode_tagged(
-                frame,
-                "echo",
-                &super::common::__chanx::schema::EchoMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::EchoMessage),
-            "join" => ::chanx::codec::decode_tagged(
-                frame,
-                "join",
-                &super::common::__chanx::schema::JoinRoomMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::JoinRoomMessage),
-            "leave" => ::chanx::codec::decode_tagged(
-                frame,
-                "leave",
-                &super::common::__chanx::schema::LeaveRoomMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::LeaveRoomMessage),
-            "ping" => ::chanx::codec::decode_tagged(
-                frame,
-                "ping",
-                &super::common::__chanx::schema::PingMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::PingMessage),
-            other => ::core::result::Result::Err(::chanx::codec::unknown_tag(
-                "action",
-                other,
-                &["chat", "echo", "join", "leave", "ping"],
-            )),
+            "chat" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "chat",
+                        &super::common::__chanx::schema::ChatMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::ChatMessage)
+            }
+            "echo" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "echo",
+                        &super::common::__chanx::schema::EchoMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::EchoMessage)
+            }
+            "join" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "join",
+                        &super::common::__chanx::schema::JoinRoomMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::JoinRoomMessage)
+            }
+            "leave" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "leave",
+                        &super::common::__chanx::schema::LeaveRoomMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::LeaveRoomMessage)
+            }
+            "ping" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "ping",
+                        &super::common::__chanx::schema::PingMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::PingMessage)
+            }
+            other => {
+                ::core::result::Result::Err(
+                    ::chanx::codec::unknown_tag(
+                        "action",
+                        other,
+                        &["chat", "echo", "join", "leave", "ping"],
+                    ),
+                )
+            }
         }
     }
     fn encode(&self) -> ::std::string::String {
         match self {
             Self::ChatMessage(m) => ::chanx::codec::encode_tagged("action", "chat", m),
             Self::EchoMessage(m) => ::chanx::codec::encode_tagged("action", "echo", m),
-            Self::JoinRoomMessage(m) => ::chanx::codec::encode_tagged("action", "join", m),
-            Self::LeaveRoomMessage(m) => ::chanx::codec::encode_tagged("action", "leave", m),
+            Self::JoinRoomMessage(m) => {
+                ::chanx::codec::encode_tagged("action", "join", m)
+            }
+            Self::LeaveRoomMessage(m) => {
+                ::chanx::codec::encode_tagged("action", "leave", m)
+            }
             Self::PingMessage(m) => ::chanx::codec::encode_tagged("action", "ping", m),
         }
     }
@@ -177,58 +201,78 @@ impl ::chanx::Message for ServerMessage {
     fn decode(frame: &str) -> ::core::result::Result<Self, ::chanx::DecodeError> {
         let tag = ::chanx::codec::peek_tag(frame, "action")?;
         match &*tag {
-            "chat_notification" => ::chanx::codec::decode_tagged(
-                frame,
-                "chat_notification",
-                &super::common::__chanx::schema::ChatNotification,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::ChatNotification),
-            "echo_reply" => ::chanx::codec::decode_tagged(
-                frame,
-                "echo_reply",
-                &super::common::__chanx::schema::EchoReply,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::EchoReply),
-            "joined" => ::chanx::codec::decode_tagged(
-                frame,
-                "joined",
-                &super::common::__chanx::schema::JoinedMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::JoinedMessage),
-            "left" => ::chanx::codec::decode_tagged(
-                frame,
-                "left",
-                &super::common::__chanx::schema::LeftMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::LeftMessage),
-            "pong" => ::chanx::codec::decode_tagged(
-                frame,
-                "pong",
-                &super::common::__chanx::schema::PongMessage,
-                &["action", "ref"],
-                true,
-            )
-            .map(Self::PongMessage),
-            other => ::core::result::Result::Err(::chanx::codec::unknown_tag(
-                "action",
-                other,
-                &["chat_notification", "echo_reply", "joined", "left", "pong"],
-            )),
+            "chat_notification" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "chat_notification",
+                        &super::common::__chanx::schema::ChatNotification,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::ChatNotification)
+            }
+            "echo_reply" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "echo_reply",
+                        &super::common::__chanx::schema::EchoReply,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::EchoReply)
+            }
+            "joined" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "joined",
+                        &super::common::__chanx::schema::JoinedMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::JoinedMessage)
+            }
+            "left" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "left",
+                        &super::common::__chanx::schema::LeftMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::LeftMessage)
+            }
+            "pong" => {
+                ::chanx::codec::decode_tagged(
+                        frame,
+                        "pong",
+                        &super::common::__chanx::schema::PongMessage,
+                        &["action", "ref"],
+                        true,
+                    )
+                    .map(Self::PongMessage)
+            }
+            other => {
+                ::core::result::Result::Err(
+                    ::chanx::codec::unknown_tag(
+                        "action",
+                        other,
+                        &["chat_notification", "echo_reply", "joined", "left", "pong"],
+                    ),
+                )
+            }
         }
     }
     fn encode(&self) -> ::std::string::String {
         match self {
-            Self::ChatNotification(m) => ::chanx::codec::encode_tagged("action", "chat_notification", m),
-            Self::EchoReply(m) => ::chanx::codec::encode_tagged("action", "echo_reply", m),
-            Self::JoinedMessage(m) => ::chanx::codec::encode_tagged("action", "joined", m),
+            Self::ChatNotification(m) => {
+                ::chanx::codec::encode_tagged("action", "chat_notification", m)
+            }
+            Self::EchoReply(m) => {
+                ::chanx::codec::encode_tagged("action", "echo_reply", m)
+            }
+            Self::JoinedMessage(m) => {
+                ::chanx::codec::encode_tagged("action", "joined", m)
+            }
             Self::LeftMessage(m) => ::chanx::codec::encode_tagged("action", "left", m),
             Self::PongMessage(m) => ::chanx::codec::encode_tagged("action", "pong", m),
         }
@@ -279,8 +323,9 @@ pub trait ChatHandler: ::core::marker::Send + ::core::marker::Sync + 'static {
         &self,
         ctx: &::chanx::Context<Chat>,
         msg: super::common::ChatMessage,
-    ) -> impl ::core::future::Future<Output = ::chanx::HandlerResult<super::common::ChatNotification>>
-    + ::core::marker::Send;
+    ) -> impl ::core::future::Future<
+        Output = ::chanx::HandlerResult<super::common::ChatNotification>,
+    > + ::core::marker::Send;
     /// Echo a chat payload back to the sender only
     ///
     /// Operation `handle_echo`: handles `echo_message`. The reply is sent to the sender as `echo_reply`.
@@ -288,8 +333,9 @@ pub trait ChatHandler: ::core::marker::Send + ::core::marker::Sync + 'static {
         &self,
         ctx: &::chanx::Context<Chat>,
         msg: super::common::EchoMessage,
-    ) -> impl ::core::future::Future<Output = ::chanx::HandlerResult<super::common::EchoReply>>
-    + ::core::marker::Send;
+    ) -> impl ::core::future::Future<
+        Output = ::chanx::HandlerResult<super::common::EchoReply>,
+    > + ::core::marker::Send;
     /// Join another room at run time
     ///
     /// Operation `handle_join`: handles `join_room_message`. The reply is sent to the sender as `joined_message`.
@@ -297,8 +343,9 @@ pub trait ChatHandler: ::core::marker::Send + ::core::marker::Sync + 'static {
         &self,
         ctx: &::chanx::Context<Chat>,
         msg: super::common::JoinRoomMessage,
-    ) -> impl ::core::future::Future<Output = ::chanx::HandlerResult<super::common::JoinedMessage>>
-    + ::core::marker::Send;
+    ) -> impl ::core::future::Future<
+        Output = ::chanx::HandlerResult<super::common::JoinedMessage>,
+    > + ::core::marker::Send;
     /// Leave a room
     ///
     /// Operation `handle_leave`: handles `leave_room_message`. The reply is sent to the sender as `left_message`.
@@ -306,8 +353,9 @@ pub trait ChatHandler: ::core::marker::Send + ::core::marker::Sync + 'static {
         &self,
         ctx: &::chanx::Context<Chat>,
         msg: super::common::LeaveRoomMessage,
-    ) -> impl ::core::future::Future<Output = ::chanx::HandlerResult<super::common::LeftMessage>>
-    + ::core::marker::Send;
+    ) -> impl ::core::future::Future<
+        Output = ::chanx::HandlerResult<super::common::LeftMessage>,
+    > + ::core::marker::Send;
     /// Ping
     ///
     /// Liveness check; replies with pong.
@@ -317,14 +365,17 @@ pub trait ChatHandler: ::core::marker::Send + ::core::marker::Sync + 'static {
         &self,
         ctx: &::chanx::Context<Chat>,
         msg: super::common::PingMessage,
-    ) -> impl ::core::future::Future<Output = ::chanx::HandlerResult<super::common::PongMessage>>
-    + ::core::marker::Send;
+    ) -> impl ::core::future::Future<
+        Output = ::chanx::HandlerResult<super::common::PongMessage>,
+    > + ::core::marker::Send;
     /// Runs once after the connection is accepted, before any message. An error closes
     /// the connection.
     fn on_connect(
         &self,
         ctx: &::chanx::Context<Chat>,
-    ) -> impl ::core::future::Future<Output = ::chanx::HandlerResult<()>> + ::core::marker::Send {
+    ) -> impl ::core::future::Future<
+        Output = ::chanx::HandlerResult<()>,
+    > + ::core::marker::Send {
         let _ = ctx;
         async { ::core::result::Result::Ok(()) }
     }
@@ -345,34 +396,52 @@ impl<H: ChatHandler> ::chanx::Service<Chat> for ChatService<H> {
         &'a self,
         ctx: &'a ::chanx::Context<Chat>,
         msg: ClientMessage,
-    ) -> ::chanx::channel::BoxFuture<'a, ::chanx::HandlerResult<::core::option::Option<ServerMessage>>> {
+    ) -> ::chanx::channel::BoxFuture<
+        'a,
+        ::chanx::HandlerResult<::core::option::Option<ServerMessage>>,
+    > {
         ::std::boxed::Box::pin(async move {
             match msg {
-                ClientMessage::ChatMessage(m) => self
-                    .0
-                    .handle_chat(ctx, m)
-                    .await
-                    .map(|r| ::core::option::Option::Some(ServerMessage::ChatNotification(r))),
-                ClientMessage::EchoMessage(m) => self
-                    .0
-                    .handle_echo(ctx, m)
-                    .await
-                    .map(|r| ::core::option::Option::Some(ServerMessage::EchoReply(r))),
-                ClientMessage::JoinRoomMessage(m) => self
-                    .0
-                    .handle_join(ctx, m)
-                    .await
-                    .map(|r| ::core::option::Option::Some(ServerMessage::JoinedMessage(r))),
-                ClientMessage::LeaveRoomMessage(m) => self
-                    .0
-                    .handle_leave(ctx, m)
-                    .await
-                    .map(|r| ::core::option::Option::Some(ServerMessage::LeftMessage(r))),
-                ClientMessage::PingMessage(m) => self
-                    .0
-                    .handle_ping(ctx, m)
-                    .await
-                    .map(|r| ::core::option::Option::Some(ServerMessage::PongMessage(r))),
+                ClientMessage::ChatMessage(m) => {
+                    self.0
+                        .handle_chat(ctx, m)
+                        .await
+                        .map(|r| ::core::option::Option::Some(
+                            ServerMessage::ChatNotification(r),
+                        ))
+                }
+                ClientMessage::EchoMessage(m) => {
+                    self.0
+                        .handle_echo(ctx, m)
+                        .await
+                        .map(|r| ::core::option::Option::Some(
+                            ServerMessage::EchoReply(r),
+                        ))
+                }
+                ClientMessage::JoinRoomMessage(m) => {
+                    self.0
+                        .handle_join(ctx, m)
+                        .await
+                        .map(|r| ::core::option::Option::Some(
+                            ServerMessage::JoinedMessage(r),
+                        ))
+                }
+                ClientMessage::LeaveRoomMessage(m) => {
+                    self.0
+                        .handle_leave(ctx, m)
+                        .await
+                        .map(|r| ::core::option::Option::Some(
+                            ServerMessage::LeftMessage(r),
+                        ))
+                }
+                ClientMessage::PingMessage(m) => {
+                    self.0
+                        .handle_ping(ctx, m)
+                        .await
+                        .map(|r| ::core::option::Option::Some(
+                            ServerMessage::PongMessage(r),
+                        ))
+                }
             }
         })
     }
@@ -382,7 +451,10 @@ impl<H: ChatHandler> ::chanx::Service<Chat> for ChatService<H> {
     ) -> ::chanx::channel::BoxFuture<'a, ::chanx::HandlerResult<()>> {
         ::std::boxed::Box::pin(self.0.on_connect(ctx))
     }
-    fn on_disconnect<'a>(&'a self, ctx: &'a ::chanx::Context<Chat>) -> ::chanx::channel::BoxFuture<'a, ()> {
+    fn on_disconnect<'a>(
+        &'a self,
+        ctx: &'a ::chanx::Context<Chat>,
+    ) -> ::chanx::channel::BoxFuture<'a, ()> {
         ::std::boxed::Box::pin(self.0.on_disconnect(ctx))
     }
 }

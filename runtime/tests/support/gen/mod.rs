@@ -14,7 +14,7 @@
     clippy::nursery,
     rustdoc::all
 )]
-/// Channel `chat` (`/ws/chat/{room}`).
-pub mod chat;
 /// Types shared by the channels (component schemas and hoisted inline schemas).
 pub mod common;
+/// Channel `chat` (`/ws/chat/{room}`).
+pub mod chat;

@@ -7,7 +7,7 @@
     ::core::clone::Clone,
     ::core::cmp::PartialEq,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct ChatMessage {
@@ -16,7 +16,11 @@ pub struct ChatMessage {
     pub payload: ChatPayload,
 }
 impl ::chanx::schema::Check for ChatMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::ChatMessage;
         cx.field(f0, &self.payload);
     }
@@ -27,7 +31,7 @@ impl ::chanx::schema::Check for ChatMessage {
     ::core::clone::Clone,
     ::core::cmp::PartialEq,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct ChatNotification {
@@ -36,7 +40,11 @@ pub struct ChatNotification {
     pub payload: ChatNotificationPayload,
 }
 impl ::chanx::schema::Check for ChatNotification {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::ChatNotification;
         cx.field(f0, &self.payload);
     }
@@ -47,7 +55,7 @@ impl ::chanx::schema::Check for ChatNotification {
     ::core::clone::Clone,
     ::core::cmp::PartialEq,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct ChatNotificationPayload {
@@ -68,7 +76,11 @@ pub struct ChatNotificationPayload {
     pub sent_at: ::core::option::Option<f64>,
 }
 impl ::chanx::schema::Check for ChatNotificationPayload {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0, f1, f2, f3, f4] = &__chanx::fields::ChatNotificationPayload;
         cx.field(f0, &self.room);
         cx.field(f1, &self.text);
@@ -83,7 +95,7 @@ impl ::chanx::schema::Check for ChatNotificationPayload {
     ::core::clone::Clone,
     ::core::cmp::PartialEq,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct ChatPayload {
@@ -98,7 +110,11 @@ pub struct ChatPayload {
     pub sent_at: ::core::option::Option<f64>,
 }
 impl ::chanx::schema::Check for ChatPayload {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0, f1, f2] = &__chanx::fields::ChatPayload;
         cx.field(f0, &self.text);
         cx.field(f1, &self.seq);
@@ -111,7 +127,7 @@ impl ::chanx::schema::Check for ChatPayload {
     ::core::clone::Clone,
     ::core::cmp::PartialEq,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct EchoMessage {
@@ -120,7 +136,11 @@ pub struct EchoMessage {
     pub payload: ChatPayload,
 }
 impl ::chanx::schema::Check for EchoMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::EchoMessage;
         cx.field(f0, &self.payload);
     }
@@ -131,7 +151,7 @@ impl ::chanx::schema::Check for EchoMessage {
     ::core::clone::Clone,
     ::core::cmp::PartialEq,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct EchoReply {
@@ -140,7 +160,11 @@ pub struct EchoReply {
     pub payload: ChatPayload,
 }
 impl ::chanx::schema::Check for EchoReply {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::EchoReply;
         cx.field(f0, &self.payload);
     }
@@ -153,7 +177,7 @@ impl ::chanx::schema::Check for EchoReply {
     ::core::cmp::Eq,
     ::core::hash::Hash,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct JoinRoomMessage {
@@ -162,7 +186,11 @@ pub struct JoinRoomMessage {
     pub payload: RoomPayload,
 }
 impl ::chanx::schema::Check for JoinRoomMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::JoinRoomMessage;
         cx.field(f0, &self.payload);
     }
@@ -175,7 +203,7 @@ impl ::chanx::schema::Check for JoinRoomMessage {
     ::core::cmp::Eq,
     ::core::hash::Hash,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct JoinedMessage {
@@ -184,7 +212,11 @@ pub struct JoinedMessage {
     pub payload: MembershipPayload,
 }
 impl ::chanx::schema::Check for JoinedMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::JoinedMessage;
         cx.field(f0, &self.payload);
     }
@@ -197,7 +229,7 @@ impl ::chanx::schema::Check for JoinedMessage {
     ::core::cmp::Eq,
     ::core::hash::Hash,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct LeaveRoomMessage {
@@ -206,7 +238,11 @@ pub struct LeaveRoomMessage {
     pub payload: RoomPayload,
 }
 impl ::chanx::schema::Check for LeaveRoomMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::LeaveRoomMessage;
         cx.field(f0, &self.payload);
     }
@@ -219,7 +255,7 @@ impl ::chanx::schema::Check for LeaveRoomMessage {
     ::core::cmp::Eq,
     ::core::hash::Hash,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct LeftMessage {
@@ -228,7 +264,11 @@ pub struct LeftMessage {
     pub payload: MembershipPayload,
 }
 impl ::chanx::schema::Check for LeftMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::LeftMessage;
         cx.field(f0, &self.payload);
     }
@@ -241,7 +281,7 @@ impl ::chanx::schema::Check for LeftMessage {
     ::core::cmp::Eq,
     ::core::hash::Hash,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct MembershipPayload {
@@ -253,7 +293,11 @@ pub struct MembershipPayload {
     pub rooms: ::std::vec::Vec<::std::string::String>,
 }
 impl ::chanx::schema::Check for MembershipPayload {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0, f1] = &__chanx::fields::MembershipPayload;
         cx.field(f0, &self.room);
         cx.field(f1, &self.rooms);
@@ -268,7 +312,7 @@ impl ::chanx::schema::Check for MembershipPayload {
     ::core::hash::Hash,
     ::core::default::Default,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct PingMessage {
@@ -277,7 +321,11 @@ pub struct PingMessage {
     pub payload: (),
 }
 impl ::chanx::schema::Check for PingMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::PingMessage;
         cx.field(f0, &self.payload);
     }
@@ -291,7 +339,7 @@ impl ::chanx::schema::Check for PingMessage {
     ::core::hash::Hash,
     ::core::default::Default,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct PongMessage {
@@ -300,7 +348,11 @@ pub struct PongMessage {
     pub payload: (),
 }
 impl ::chanx::schema::Check for PongMessage {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::PongMessage;
         cx.field(f0, &self.payload);
     }
@@ -313,7 +365,7 @@ impl ::chanx::schema::Check for PongMessage {
     ::core::cmp::Eq,
     ::core::hash::Hash,
     ::chanx::serde::Serialize,
-    ::chanx::serde::Deserialize,
+    ::chanx::serde::Deserialize
 )]
 #[serde(crate = "::chanx::serde")]
 pub struct RoomPayload {
@@ -322,7 +374,11 @@ pub struct RoomPayload {
     pub room: ::std::string::String,
 }
 impl ::chanx::schema::Check for RoomPayload {
-    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        cx: &mut ::chanx::schema::Cx<'a>,
+    ) {
         let [f0] = &__chanx::fields::RoomPayload;
         cx.field(f0, &self.room);
     }
@@ -332,103 +388,123 @@ impl ::chanx::schema::Check for RoomPayload {
 pub mod __chanx {
     /// One descriptor per type.
     pub mod schema {
-        pub static ChatMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+        pub static ChatMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "ChatMessage",
                 fields: &super::fields::ChatMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static ChatNotification: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static ChatNotification: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "ChatNotification",
                 fields: &super::fields::ChatNotification,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static ChatNotificationPayload: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static ChatNotificationPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "ChatNotificationPayload",
                 fields: &super::fields::ChatNotificationPayload,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static ChatPayload: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static ChatPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "ChatPayload",
                 fields: &super::fields::ChatPayload,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static EchoMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static EchoMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "EchoMessage",
                 fields: &super::fields::EchoMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static EchoReply: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static EchoReply: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "EchoReply",
                 fields: &super::fields::EchoReply,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static JoinRoomMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static JoinRoomMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "JoinRoomMessage",
                 fields: &super::fields::JoinRoomMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static JoinedMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static JoinedMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "JoinedMessage",
                 fields: &super::fields::JoinedMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static LeaveRoomMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static LeaveRoomMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "LeaveRoomMessage",
                 fields: &super::fields::LeaveRoomMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static LeftMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static LeftMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "LeftMessage",
                 fields: &super::fields::LeftMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static MembershipPayload: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static MembershipPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "MembershipPayload",
                 fields: &super::fields::MembershipPayload,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static PingMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static PingMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "PingMessage",
                 fields: &super::fields::PingMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static PongMessage: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static PongMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "PongMessage",
                 fields: &super::fields::PongMessage,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
-        pub static RoomPayload: ::chanx::schema::Schema =
-            ::chanx::schema::Schema::Object(&::chanx::schema::Object {
+            },
+        );
+        pub static RoomPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
+            &::chanx::schema::Object {
                 name: "RoomPayload",
                 fields: &super::fields::RoomPayload,
                 additional: ::chanx::schema::Additional::Ignore,
-            });
+            },
+        );
     }
     /// Properties of object types.
     pub mod fields {
-        pub static ChatMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
-            required: true,
-        }];
-        pub static ChatNotification: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::ChatNotificationPayload),
-            required: true,
-        }];
+        pub static ChatMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
+                required: true,
+            },
+        ];
+        pub static ChatNotification: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(
+                    &super::schema::ChatNotificationPayload,
+                ),
+                required: true,
+            },
+        ];
         pub static ChatNotificationPayload: [::chanx::schema::Field; 5usize] = [
             ::chanx::schema::Field {
                 wire: "room",
@@ -447,16 +523,16 @@ pub mod __chanx {
             },
             ::chanx::schema::Field {
                 wire: "seq",
-                schema: ::chanx::schema::Schema::Nullable(&::chanx::schema::Schema::Int(
-                    ::chanx::schema::NumRules::NONE,
-                )),
+                schema: ::chanx::schema::Schema::Nullable(
+                    &::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
+                ),
                 required: false,
             },
             ::chanx::schema::Field {
                 wire: "sent_at",
-                schema: ::chanx::schema::Schema::Nullable(&::chanx::schema::Schema::Num(
-                    ::chanx::schema::NumRules::NONE,
-                )),
+                schema: ::chanx::schema::Schema::Nullable(
+                    &::chanx::schema::Schema::Num(::chanx::schema::NumRules::NONE),
+                ),
                 required: false,
             },
         ];
@@ -473,49 +549,65 @@ pub mod __chanx {
             },
             ::chanx::schema::Field {
                 wire: "seq",
-                schema: ::chanx::schema::Schema::Nullable(&::chanx::schema::Schema::Int(
-                    ::chanx::schema::NumRules::NONE,
-                )),
+                schema: ::chanx::schema::Schema::Nullable(
+                    &::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
+                ),
                 required: false,
             },
             ::chanx::schema::Field {
                 wire: "sent_at",
-                schema: ::chanx::schema::Schema::Nullable(&::chanx::schema::Schema::Num(
-                    ::chanx::schema::NumRules::NONE,
-                )),
+                schema: ::chanx::schema::Schema::Nullable(
+                    &::chanx::schema::Schema::Num(::chanx::schema::NumRules::NONE),
+                ),
                 required: false,
             },
         ];
-        pub static EchoMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
-            required: true,
-        }];
-        pub static EchoReply: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
-            required: true,
-        }];
-        pub static JoinRoomMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::RoomPayload),
-            required: true,
-        }];
-        pub static JoinedMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::MembershipPayload),
-            required: true,
-        }];
-        pub static LeaveRoomMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::RoomPayload),
-            required: true,
-        }];
-        pub static LeftMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Named(&super::schema::MembershipPayload),
-            required: true,
-        }];
+        pub static EchoMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
+                required: true,
+            },
+        ];
+        pub static EchoReply: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
+                required: true,
+            },
+        ];
+        pub static JoinRoomMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(&super::schema::RoomPayload),
+                required: true,
+            },
+        ];
+        pub static JoinedMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(
+                    &super::schema::MembershipPayload,
+                ),
+                required: true,
+            },
+        ];
+        pub static LeaveRoomMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(&super::schema::RoomPayload),
+                required: true,
+            },
+        ];
+        pub static LeftMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Named(
+                    &super::schema::MembershipPayload,
+                ),
+                required: true,
+            },
+        ];
         pub static MembershipPayload: [::chanx::schema::Field; 2usize] = [
             ::chanx::schema::Field {
                 wire: "room",
@@ -525,39 +617,49 @@ pub mod __chanx {
             ::chanx::schema::Field {
                 wire: "rooms",
                 schema: ::chanx::schema::Schema::Array {
-                    items: &::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
+                    items: &::chanx::schema::Schema::Str(
+                        ::chanx::schema::StrRules::NONE,
+                    ),
                     rules: ::chanx::schema::ArrayRules::NONE,
                 },
                 required: true,
             },
         ];
-        pub static PingMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Null,
-            required: false,
-        }];
-        pub static PongMessage: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "payload",
-            schema: ::chanx::schema::Schema::Null,
-            required: false,
-        }];
-        pub static RoomPayload: [::chanx::schema::Field; 1usize] = [::chanx::schema::Field {
-            wire: "room",
-            schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                min_length: ::core::option::Option::Some(1u64),
-                max_length: ::core::option::Option::Some(64u64),
-                pattern: ::core::option::Option::Some(&super::patterns::P0),
-                format: ::core::option::Option::None,
-            }),
-            required: true,
-        }];
+        pub static PingMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Null,
+                required: false,
+            },
+        ];
+        pub static PongMessage: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "payload",
+                schema: ::chanx::schema::Schema::Null,
+                required: false,
+            },
+        ];
+        pub static RoomPayload: [::chanx::schema::Field; 1usize] = [
+            ::chanx::schema::Field {
+                wire: "room",
+                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
+                    min_length: ::core::option::Option::Some(1u64),
+                    max_length: ::core::option::Option::Some(64u64),
+                    pattern: ::core::option::Option::Some(&super::patterns::P0),
+                    format: ::core::option::Option::None,
+                }),
+                required: true,
+            },
+        ];
     }
     /// Variants of unions.
     pub mod variants {}
     /// Compiled-once patterns.
     pub mod patterns {
         /// `^[A-Za-z0-9_-]+$`
-        pub static P0: ::chanx::schema::Pattern = ::chanx::schema::Pattern::new("^[A-Za-z0-9_-]+$");
+        pub static P0: ::chanx::schema::Pattern = ::chanx::schema::Pattern::new(
+            "^[A-Za-z0-9_-]+$",
+        );
     }
     /// Default values of properties.
     pub mod defaults {}
