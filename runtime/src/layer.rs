@@ -15,6 +15,10 @@
 //! [`SendReport::forwarded`].
 
 pub mod memory;
+#[cfg(feature = "testing")]
+pub mod probe;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -28,6 +32,8 @@ use crate::frame::CloseFrame;
 use crate::hub::Metrics;
 use crate::signal::Signal;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{RedisConfig, RedisLayer};
 pub use memory::MemoryLayer;
 
 /// The id of one connection, unique across the processes that share a layer.

@@ -38,6 +38,8 @@ pub use docs::Docs;
 pub use frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
 pub use hub::{BlockingHub, Hub, MetricsSnapshot};
 pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
+#[cfg(feature = "redis")]
+pub use layer::{RedisConfig, RedisLayer};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};
 
 /// Re-exports used by generated code; not part of the stable API.
