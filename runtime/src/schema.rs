@@ -380,16 +380,8 @@ impl Check for String {
         match schema.resolve() {
             Schema::Str(rules) => v::check_str(self, rules, cx),
             Schema::Nullable(inner) => self.check(inner, cx),
-            Schema::Const(c) => {
-                if !matches!(c, Const::Str(s) if s == self) {
-                    v::literal_error(c, cx);
-                }
-            }
-            Schema::StrEnum(values) => {
-                if !values.contains(&self.as_str()) {
-                    v::enum_error(values, cx);
-                }
-            }
+            Schema::Const(c) if !matches!(c, Const::Str(s) if s == self) => v::literal_error(c, cx),
+            Schema::StrEnum(values) if !values.contains(&self.as_str()) => v::enum_error(values, cx),
             _ => {}
         }
     }
@@ -400,16 +392,8 @@ impl Check for i64 {
         match schema.resolve() {
             Schema::Int(rules) | Schema::Num(rules) => v::check_int(*self, rules, cx),
             Schema::Nullable(inner) => self.check(inner, cx),
-            Schema::Const(c) => {
-                if *c != Const::Int(*self) {
-                    v::literal_error(c, cx);
-                }
-            }
-            Schema::IntEnum(values) => {
-                if !values.contains(self) {
-                    v::int_enum_error(values, cx);
-                }
-            }
+            Schema::Const(c) if *c != Const::Int(*self) => v::literal_error(c, cx),
+            Schema::IntEnum(values) if !values.contains(self) => v::int_enum_error(values, cx),
             _ => {}
         }
     }

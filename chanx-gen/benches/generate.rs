@@ -1,0 +1,40 @@
+//! Generation speed: parse + IR + Rust emit, on the Chanx chat spec and a large real-world spec.
+
+use std::path::{Path, PathBuf};
+
+use chanx_gen::emit::rust::emit;
+use chanx_gen::ir::{IrOptions, build};
+use chanx_gen::parse::Spec;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn shared() -> PathBuf {
+    std::env::var_os("CHANX_SHARED").map_or_else(|| PathBuf::from("/work/shared"), PathBuf::from)
+}
+
+fn generate(path: &Path) -> usize {
+    let spec = Spec::load(path).expect("spec loads");
+    let ir = build(&spec, &IrOptions::default()).expect("ir builds");
+    emit(&ir).iter().map(|f| f.contents.len()).sum()
+}
+
+fn bench(c: &mut Criterion) {
+    let specs = [
+        ("chanx-chat", PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/chanx-chat.yaml"))),
+        (
+            "deepgram (real-world, large)",
+            shared().join("asyncapi/real-world/deepgram__deepgram-api-specs/asyncapi.yml"),
+        ),
+        ("slack-rtm (official example)", shared().join("asyncapi/examples/slack-rtm-asyncapi.yml")),
+    ];
+    let mut group = c.benchmark_group("generate_rust");
+    group.sample_size(20);
+    for (name, path) in specs {
+        if path.exists() {
+            group.bench_function(name, |b| b.iter(|| generate(&path)));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
