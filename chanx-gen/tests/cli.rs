@@ -82,7 +82,8 @@ fn generate_then_check_is_clean_and_detects_drift() {
 fn output_is_deterministic_and_matches_the_library() {
     let dir = tempfile::tempdir().expect("temp dir");
     for name in ["a", "b"] {
-        let generated = run(bin().arg("generate").arg(spec("chat-ws.yaml")).arg("-o").arg(dir.path().join(name)));
+        let generated =
+            run(bin().arg("generate").arg(spec("chat-ws.yaml")).arg("-o").arg(dir.path().join(name)));
         assert_eq!(generated.status.code(), Some(0), "{}", stderr(&generated));
     }
     let rendered = chanx_gen::Config::new(spec("chat-ws.yaml")).render().expect("render");
@@ -99,11 +100,13 @@ fn output_is_deterministic_and_matches_the_library() {
 #[test]
 fn rust_only_and_ts_only_select_one_side() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let generated = run(bin().arg("generate").arg(spec("chanx-chat.yaml")).arg("-o").arg(dir.path()).arg("--rust-only"));
+    let generated =
+        run(bin().arg("generate").arg(spec("chanx-chat.yaml")).arg("-o").arg(dir.path()).arg("--rust-only"));
     assert_eq!(generated.status.code(), Some(0));
     assert!(dir.path().join("rust/mod.rs").exists());
     assert!(!dir.path().join("ts").exists());
-    let generated = run(bin().arg("generate").arg(spec("chanx-chat.yaml")).arg("-o").arg(dir.path()).arg("--ts-only"));
+    let generated =
+        run(bin().arg("generate").arg(spec("chanx-chat.yaml")).arg("-o").arg(dir.path()).arg("--ts-only"));
     assert_eq!(generated.status.code(), Some(0));
     assert!(dir.path().join("ts/index.ts").exists());
 }
