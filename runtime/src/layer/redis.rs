@@ -69,7 +69,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -238,7 +238,9 @@ struct Inner {
     seed: u64,
     next: AtomicU64,
     local: RwLock<Local>,
-    subs: AsyncMutex<Subs>,
+    /// Serialises subscription changes (held across the Redis round trip).
+    sub_lock: AsyncMutex<()>,
+    subs: Mutex<Subs>,
     publisher: RwLock<Option<(MultiplexedConnection, u64)>>,
     link: watch::Sender<LinkState>,
     counters: Counters,
@@ -294,7 +296,8 @@ impl RedisLayer {
             seed: splitmix64(seed ^ 0x5EED),
             next: AtomicU64::new(1),
             local: RwLock::default(),
-            subs: AsyncMutex::default(),
+            sub_lock: AsyncMutex::default(),
+            subs: Mutex::default(),
             publisher: RwLock::new(None),
             link,
             counters: Counters::default(),
@@ -417,42 +420,57 @@ impl Inner {
     }
 
     /// Brings the Redis subscription of one group in line with its local membership.
-    /// Serialised by the `subs` lock, so concurrent joins and leaves converge.
+    /// Serialised by `sub_lock`, so concurrent joins and leaves converge.
     async fn sync_group(&self, group: &str) {
-        let mut subs = self.subs.lock().await;
+        let _serial = self.sub_lock.lock().await;
         let want = self.read().groups.contains_key(group);
-        if want == subs.subscribed.contains(group) {
-            return;
-        }
-        let generation = subs.generation;
-        // Down: the reconnection subscribes to every group that has a local member.
-        let Some(sink) = subs.sink.as_mut() else { return };
+        let (mut sink, generation) = {
+            let subs = self.lock_subs();
+            if want == subs.subscribed.contains(group) {
+                return;
+            }
+            // Down: the reconnection subscribes to every group that has a local member.
+            let Some(sink) = subs.sink.clone() else { return };
+            (sink, subs.generation)
+        };
         let channel = self.group_channel(group);
         let command =
             async { if want { sink.subscribe(&channel).await } else { sink.unsubscribe(&channel).await } };
         match with_timeout(self.config.timeout, command).await {
             Ok(()) => {
-                if want {
-                    subs.subscribed.insert(group.to_owned());
-                } else {
-                    subs.subscribed.remove(group);
+                let mut subs = self.lock_subs();
+                if subs.generation == generation {
+                    if want {
+                        subs.subscribed.insert(group.to_owned());
+                    } else {
+                        subs.subscribed.remove(group);
+                    }
                 }
             }
             Err(e) => {
                 bump(&self.counters.subscribe_failed);
                 tracing::warn!(group, subscribe = want, error = %e, "redis subscription change failed, reconnecting");
-                drop(subs);
                 self.request_reconnect(generation);
             }
         }
     }
 
+    fn lock_subs(&self) -> std::sync::MutexGuard<'_, Subs> {
+        self.subs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this process is subscribed to a group's channel (it then receives its own
+    /// publishes to that group).
+    fn subscribed_to(&self, group: &str) -> bool {
+        self.lock_subs().subscribed.contains(group)
+    }
+
     /// Installs a fresh connection: subscribes to this process's channel and to every group
     /// with a local member, then publishes through it. Returns the new link generation.
     async fn install(&self, sink: PubSubSink, publisher: MultiplexedConnection) -> redis::RedisResult<u64> {
-        let mut subs = self.subs.lock().await;
+        let _serial = self.sub_lock.lock().await;
         let generation = self.link.borrow().generation + 1;
-        *subs = Subs { sink: Some(sink.clone()), generation, subscribed: HashSet::new() };
+        *self.lock_subs() = Subs { sink: Some(sink.clone()), generation, subscribed: HashSet::new() };
         let result = async {
             with_timeout(self.config.timeout, sink.clone().subscribe(&self.process_channel)).await?;
             // Groups joined from now on see the sink and subscribe themselves.
@@ -467,17 +485,16 @@ impl Inner {
                     with_timeout(self.config.timeout, async { Ok(join_all(commands).await) }).await?;
                 for (group, r) in batch.iter().zip(results) {
                     r?;
-                    subs.subscribed.insert(group.clone());
+                    self.lock_subs().subscribed.insert(group.clone());
                 }
             }
             Ok(())
         }
         .await;
         if let Err(e) = result {
-            *subs = Subs::default();
+            *self.lock_subs() = Subs::default();
             return Err(e);
         }
-        drop(subs);
         *self.publisher.write().unwrap_or_else(|p| p.into_inner()) = Some((publisher, generation));
         self.warned.store(0, Ordering::Relaxed);
         bump(&self.counters.connects);
@@ -490,7 +507,8 @@ impl Inner {
         *self.publisher.write().unwrap_or_else(|p| p.into_inner()) = None;
         let was = self.link.borrow().connected;
         self.link.send_modify(|s| s.connected = false);
-        *self.subs.lock().await = Subs::default();
+        let _serial = self.sub_lock.lock().await;
+        *self.lock_subs() = Subs::default();
         if was {
             bump(&self.counters.disconnects);
             tracing::warn!(process = %self.process, reason, "redis link lost; local delivery goes on, reconnecting");
@@ -966,28 +984,22 @@ impl ChannelLayer for RedisLayer {
     ) -> BoxFuture<'a, Result<SendReport, LayerError>> {
         let inner = &*self.inner;
         let mut report = SendReport::default();
-        let has_local = {
-            let local = inner.read();
-            match local.groups.get(group) {
-                Some(members) => {
-                    for (id, mb) in members {
-                        if options.except.as_ref() != Some(id) {
-                            report.count(mb.deliver(payload.clone(), Origin::Group, options.volatile));
-                        }
-                    }
-                    true
+        if let Some(members) = inner.read().groups.get(group) {
+            for (id, mb) in members {
+                if options.except.as_ref() != Some(id) {
+                    report.count(mb.deliver(payload.clone(), Origin::Group, options.volatile));
                 }
-                None => false,
             }
-        };
+        }
         let (kind, body) = payload_parts(&payload);
         let except = options.except.as_ref().map(ConnId::as_str);
         let envelope = Envelope::encode(kind, options.volatile, &inner.process, except, body);
         Box::pin(async move {
             // A failure is counted and logged by `publish`; local members have the message.
+            let subscribed = inner.subscribed_to(group);
             if let Ok(receivers) = inner.publish(&inner.group_channel(group), envelope).await {
-                // This process receives its own publish when it has local members.
-                report.forwarded += receivers.saturating_sub(usize::from(has_local));
+                // A subscribed process receives its own publish (and ignores it).
+                report.forwarded += receivers.saturating_sub(usize::from(subscribed));
             }
             Ok(report)
         })
