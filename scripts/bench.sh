@@ -4,6 +4,7 @@
 #
 # Usage: scripts/bench.sh [--servers raw,chanx,chat-server] [--runs N] [--scenarios a,b,..] [--quick]
 #                         [--out DIR] [--port PORT]
+#        scripts/bench.sh --table-only DIR [--servers ...]   (re-render DIR/table.md from DIR/results.jsonl)
 #   raw          tools/raw-baseline (axum, no framework)
 #   chanx        the Python Chanx reference peer (../shared/peers/chanx/start.sh, uvloop); CHANX_PEER_DIR overrides
 #   chat-server  our runtime's example binary (package chat-example)
@@ -17,6 +18,7 @@ SERVERS="raw,chanx"
 RUNS=3
 SCENARIOS="rtt1,rtt16,rtt64,pipeline,fanout100,fanout100r,fanout1000,idle,stall"
 QUICK=0
+TABLE_ONLY=""
 OUT=""
 PORT="${BENCH_PORT:-0}"
 while [ $# -gt 0 ]; do
@@ -26,13 +28,144 @@ while [ $# -gt 0 ]; do
     --scenarios) SCENARIOS="$2"; shift 2 ;;
     --quick) QUICK=1; shift ;;
     --out) OUT="$2"; shift 2 ;;
+    --table-only) TABLE_ONLY="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 case "$RUNS" in ''|*[!0-9]*) echo "--runs must be a number" >&2; exit 2 ;; esac
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 20 ] || { echo "--runs must be 1..20" >&2; exit 2; }
+
+print_table() { # results.jsonl servers
+  python3 - "$1" "$2" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+servers = sys.argv[2].split(",")
+
+def get(d, path):
+    for k in path.split("."):
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+# (scenario key, label, path in results, higher is better)
+METRICS = [
+    ("rtt1", "rtt 1 conn: round trips/s", "req_per_s", True),
+    ("rtt1", "rtt 1 conn: p99 ms", "latency.p99_ms", False),
+    ("rtt16", "rtt 16 conns: round trips/s", "req_per_s", True),
+    ("rtt16", "rtt 16 conns: p99 ms", "latency.p99_ms", False),
+    ("rtt64", "rtt 64 conns: round trips/s", "req_per_s", True),
+    ("rtt64", "rtt 64 conns: p99 ms", "latency.p99_ms", False),
+    ("pipeline", "pipeline 16×16: requests/s", "req_per_s", True),
+    ("pipeline", "pipeline 16×16: p99 ms", "latency.p99_ms", False),
+    ("fanout100", "fan-out 100 members, window 16: deliveries/s", "deliveries_per_s", True),
+    ("fanout100", "fan-out 100: p50 ms", "latency.p50_ms", False),
+    ("fanout100", "fan-out 100: p99 ms", "latency.p99_ms", False),
+    ("fanout100", "fan-out 100: not delivered 10 s after the last send", "lost", False),
+    ("fanout100r", "fan-out 100 at 100 lines/s: p50 ms", "latency.p50_ms", False),
+    ("fanout100r", "fan-out 100 at 100 lines/s: p99 ms", "latency.p99_ms", False),
+    ("fanout100r", "fan-out 100 at 100 lines/s: not delivered", "lost", False),
+    ("fanout1000", "fan-out 1000 members, window 16: deliveries/s", "deliveries_per_s", True),
+    ("fanout1000", "fan-out 1000: p50 ms", "latency.p50_ms", False),
+    ("fanout1000", "fan-out 1000: p99 ms", "latency.p99_ms", False),
+    ("fanout1000", "fan-out 1000: not delivered 10 s after the last send", "lost", False),
+    ("idle", "idle: connections held", "conns_open", True),
+    ("idle", "idle: server KiB per connection", "kib_per_conn", False),
+    ("stall", "stall (10 members, 500 lines/s): healthy members' deliveries/s", "deliveries_per_s", True),
+    ("stall", "stall: healthy members' p99 ms", "latency.p99_ms", False),
+    ("stall", "stall: healthy members' undelivered", "lost", False),
+    ("stall", "stall: server RSS growth during flood, KiB", None, False),
+    ("stall", "stall: stalled member dropped after, ms", "stalled.server_fd_drop_ms", False),
+]
+
+def values(key, server, path):
+    out = []
+    for r in rows:
+        if r.get("key") != key or r.get("server") != server or not r.get("ok"):
+            continue
+        res = r.get("results", {})
+        if path is None:
+            s = res.get("server") or {}
+            v = None if s.get("rss_peak_kib") is None else s["rss_peak_kib"] - s["rss_start_kib"]
+        else:
+            v = get(res, path)
+        if isinstance(v, (int, float)):
+            out.append(v)
+    return out
+
+def runs_failed(key, server):
+    return sum(1 for r in rows if r.get("key") == key and r.get("server") == server and not r.get("ok"))
+
+def fmt(v):
+    if v is None:
+        return "–"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"
+
+present = [k for k in dict.fromkeys(m[0] for m in METRICS) if any(r.get("key") == k for r in rows)]
+pairs = [(a, b) for i, a in enumerate(servers) for b in servers[i + 1:]]
+head = ["metric (median of runs)"] + servers + [f"{a} vs {b}" for a, b in pairs]
+print("| " + " | ".join(head) + " |")
+print("|" + "---|" * len(head))
+for key, label, path, higher in METRICS:
+    if key not in present:
+        continue
+    med = {}
+    cells = [label]
+    for s in servers:
+        vs = values(key, s, path)
+        med[s] = statistics.median(vs) if vs else None
+        cell = fmt(med[s])
+        if not vs and any(r.get("key") == key and r.get("server") == s and r.get("ok") for r in rows):
+            cell = "never" if path and path.startswith("stalled.") else "n/a"
+        if vs and len(vs) > 1:
+            cell += f" (n={len(vs)})"
+        failed = runs_failed(key, s)
+        if failed:
+            cell += f" [{failed} failed]"
+        cells.append(cell)
+    for a, b in pairs:
+        x, y = med[a], med[b]
+        if x is None or y is None or x == 0 or y == 0:
+            cells.append("–")
+        else:
+            ratio = x / y if higher else y / x
+            cells.append(f"{ratio:.2f}×")
+    print("| " + " | ".join(cells) + " |")
+print()
+print("Ratios: how many times better the first server is (>1 = first better; throughput a/b, latency and memory b/a).")
+print()
+print("Server CPU used during the scenario (cores, median) and the machine's 1-minute load average (median, before the run):")
+print()
+print("| scenario | " + " | ".join(f"{s} CPU | {s} load" for s in servers) + " |")
+print("|---|" + "---|---|" * len(servers))
+for key in present:
+    cells = [key]
+    for s in servers:
+        shares = values(key, s, "env.server_cpu_share")
+        loads = values(key, s, "env.loadavg_before")
+        cells.append(fmt(statistics.median(shares)) if shares else "–")
+        cells.append(fmt(statistics.median(loads)) if loads else "–")
+    print("| " + " | ".join(cells) + " |")
+stalls = [r for r in rows if r.get("key") == "stall" and r.get("ok")]
+if stalls:
+    print()
+    print("Stalled member, per run (outcome when it resumed reading; lines it still received of those sent):")
+    for r in stalls:
+        st = r["results"].get("stalled", {})
+        print(f"- {r['server']} run {r['run']}: {st.get('outcome')}; {st.get('received_on_resume')} of {st.get('expected')}; "
+              + (f"server dropped it at {st['server_fd_drop_ms']} ms" if st.get('server_fd_drop_ms') is not None else "server never dropped it")
+              + f" (flood ended at {st.get('flood_end_ms')} ms)")
+PY
+}
+
+if [ -n "$TABLE_ONLY" ]; then
+  print_table "$TABLE_ONLY/results.jsonl" "$SERVERS" | tee "$TABLE_ONLY/table.md"
+  exit 0
+fi
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release"
@@ -140,114 +273,6 @@ for scenario in "${SCENARIO_LIST[@]}"; do
   done
 done
 
-python3 - "$RESULTS" "$SERVERS" > "$OUT/table.md" <<'PY'
-import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-servers = sys.argv[2].split(",")
-
-def get(d, path):
-    for k in path.split("."):
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
-
-# (scenario key, label, path in results, higher is better)
-METRICS = [
-    ("rtt1", "rtt 1 conn: round trips/s", "req_per_s", True),
-    ("rtt1", "rtt 1 conn: p99 ms", "latency.p99_ms", False),
-    ("rtt16", "rtt 16 conns: round trips/s", "req_per_s", True),
-    ("rtt16", "rtt 16 conns: p99 ms", "latency.p99_ms", False),
-    ("rtt64", "rtt 64 conns: round trips/s", "req_per_s", True),
-    ("rtt64", "rtt 64 conns: p99 ms", "latency.p99_ms", False),
-    ("pipeline", "pipeline 16×16: requests/s", "req_per_s", True),
-    ("pipeline", "pipeline 16×16: p99 ms", "latency.p99_ms", False),
-    ("fanout100", "fan-out 100 members, window 16: deliveries/s", "deliveries_per_s", True),
-    ("fanout100", "fan-out 100: p50 ms", "latency.p50_ms", False),
-    ("fanout100", "fan-out 100: p99 ms", "latency.p99_ms", False),
-    ("fanout100", "fan-out 100: not delivered 10 s after the last send", "lost", False),
-    ("fanout100r", "fan-out 100 at 100 lines/s: p50 ms", "latency.p50_ms", False),
-    ("fanout100r", "fan-out 100 at 100 lines/s: p99 ms", "latency.p99_ms", False),
-    ("fanout100r", "fan-out 100 at 100 lines/s: not delivered", "lost", False),
-    ("fanout1000", "fan-out 1000 members, window 16: deliveries/s", "deliveries_per_s", True),
-    ("fanout1000", "fan-out 1000: p50 ms", "latency.p50_ms", False),
-    ("fanout1000", "fan-out 1000: p99 ms", "latency.p99_ms", False),
-    ("fanout1000", "fan-out 1000: not delivered 10 s after the last send", "lost", False),
-    ("idle", "idle: connections held", "conns_open", True),
-    ("idle", "idle: server KiB per connection", "kib_per_conn", False),
-    ("stall", "stall (10 members, 500 lines/s): healthy members' deliveries/s", "deliveries_per_s", True),
-    ("stall", "stall: healthy members' p99 ms", "latency.p99_ms", False),
-    ("stall", "stall: healthy members' undelivered", "lost", False),
-    ("stall", "stall: server RSS growth during flood, KiB", None, False),
-    ("stall", "stall: stalled member dropped after, ms", "stalled.server_fd_drop_ms", False),
-]
-
-def values(key, server, path):
-    out = []
-    for r in rows:
-        if r.get("key") != key or r.get("server") != server or not r.get("ok"):
-            continue
-        res = r.get("results", {})
-        if path is None:
-            s = res.get("server") or {}
-            v = None if s.get("rss_peak_kib") is None else s["rss_peak_kib"] - s["rss_start_kib"]
-        else:
-            v = get(res, path)
-        if isinstance(v, (int, float)):
-            out.append(v)
-    return out
-
-def runs_failed(key, server):
-    return sum(1 for r in rows if r.get("key") == key and r.get("server") == server and not r.get("ok"))
-
-def fmt(v):
-    if v is None:
-        return "–"
-    if abs(v) >= 100:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
-
-present = [k for k in dict.fromkeys(m[0] for m in METRICS) if any(r.get("key") == k for r in rows)]
-pairs = [(a, b) for i, a in enumerate(servers) for b in servers[i + 1:]]
-head = ["metric (median of runs)"] + servers + [f"{a} vs {b}" for a, b in pairs]
-print("| " + " | ".join(head) + " |")
-print("|" + "---|" * len(head))
-for key, label, path, higher in METRICS:
-    if key not in present:
-        continue
-    med = {}
-    cells = [label]
-    for s in servers:
-        vs = values(key, s, path)
-        med[s] = statistics.median(vs) if vs else None
-        cell = fmt(med[s])
-        if not vs and any(r.get("key") == key and r.get("server") == s and r.get("ok") for r in rows):
-            cell = "never" if path and path.startswith("stalled.") else "n/a"
-        if vs and len(vs) > 1:
-            cell += f" (n={len(vs)})"
-        failed = runs_failed(key, s)
-        if failed:
-            cell += f" [{failed} failed]"
-        cells.append(cell)
-    for a, b in pairs:
-        x, y = med[a], med[b]
-        if x is None or y is None or x == 0 or y == 0:
-            cells.append("–")
-        else:
-            ratio = x / y if higher else y / x
-            cells.append(f"{ratio:.2f}×")
-    print("| " + " | ".join(cells) + " |")
-print()
-print("Ratios: how many times better the first server is (>1 = first better; throughput a/b, latency and memory b/a).")
-stalls = [r for r in rows if r.get("key") == "stall" and r.get("ok")]
-if stalls:
-    print()
-    print("Stalled member, per run (outcome when it resumed reading; lines it still received of those sent):")
-    for r in stalls:
-        st = r["results"].get("stalled", {})
-        print(f"- {r['server']} run {r['run']}: {st.get('outcome')}; {st.get('received_on_resume')} of {st.get('expected')}; "
-              (f"server dropped it at {st['server_fd_drop_ms']} ms" if st.get('server_fd_drop_ms') is not None else "server never dropped it")
-              + f" (flood ended at {st.get('flood_end_ms')} ms)")
-PY
+print_table "$RESULTS" "$SERVERS" > "$OUT/table.md"
 cat "$OUT/table.md"
 echo "results: $RESULTS" >&2

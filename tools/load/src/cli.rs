@@ -10,8 +10,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "chanx-load", version)]
 pub struct Cli {
+    /// Options shared by every scenario.
     #[command(flatten)]
     pub common: Common,
+    /// The scenario to run.
     #[command(subcommand)]
     pub scenario: Scenario,
 }
@@ -80,6 +82,7 @@ pub struct Requests {
 /// Parameters of the pipeline scenario.
 #[derive(Debug, Args, Clone)]
 pub struct Pipeline {
+    /// Connections and durations, as for `rtt`.
     #[command(flatten)]
     pub requests: Requests,
     /// Requests in flight per connection.
@@ -139,6 +142,7 @@ pub struct Idle {
 /// Parameters of the stalled-member test.
 #[derive(Debug, Args, Clone)]
 pub struct Stall {
+    /// The flood the healthy members take part in, as for `fanout`.
     #[command(flatten)]
     pub flood: Fanout,
     /// Receive buffer of the stalled member's socket in bytes (small, so the stall reaches the server soon).

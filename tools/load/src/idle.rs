@@ -1,12 +1,21 @@
 //! `idle`: the server's memory per idle connection, read from /proc before and after opening them.
+//!
+//! "Idle" means no application frames; each connection is still read, so the client answers the
+//! server's keep-alive pings (uvicorn closes a connection whose pings go unanswered) and notices
+//! when the server closes it. Those closes are counted and the memory is divided by the number of
+//! connections still open when it is read.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::cli::{Common, Idle};
-use crate::conn::{Target, connect_many};
+use crate::conn::{Target, Ws, connect, ping_pong};
 use crate::requests::round3;
 use crate::sys::{raise_nofile, sample};
 
@@ -16,13 +25,50 @@ pub async fn run(target: &Target, common: &Common, idle: &Idle) -> anyhow::Resul
     let nofile = raise_nofile(idle.conns + 256)?;
     let before = sample(pid)?;
     let started = Instant::now();
-    let rooms = idle.rooms;
-    let (conns, errors) = connect_many(target, idle.conns, common.connect_concurrency, !idle.no_ping, |i| {
-        format!("idle-{}", i % rooms)
-    })
-    .await;
+    let closed = Arc::new(AtomicU64::new(0));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // Each task connects, reports, then holds its connection (reading) until told to stop.
+    let (report_tx, mut report_rx) = mpsc::channel::<Result<(), String>>(1024);
+    let gate = Arc::new(Semaphore::new(common.connect_concurrency as usize));
+    let mut holders = Vec::with_capacity(idle.conns as usize);
+    for i in 0..idle.conns {
+        let (target, gate, report, stop, closed) =
+            (target.clone(), gate.clone(), report_tx.clone(), stop_rx.clone(), closed.clone());
+        let room = format!("idle-{}", i % idle.rooms);
+        let ping = !idle.no_ping;
+        holders.push(tokio::spawn(async move {
+            let opened = async {
+                let _permit = gate.acquire_owned().await?;
+                let mut ws = tokio::time::timeout(Duration::from_secs(30), connect(&target, &room, None))
+                    .await
+                    .context("connect timed out")??;
+                if ping {
+                    ping_pong(&mut ws, Duration::from_secs(30)).await?;
+                }
+                anyhow::Ok(ws)
+            }
+            .await;
+            match opened {
+                Ok(ws) => {
+                    let _ = report.send(Ok(())).await;
+                    drop(report);
+                    hold(ws, stop, closed).await;
+                }
+                Err(e) => {
+                    let _ = report.send(Err(format!("{e:#}"))).await;
+                }
+            }
+        }));
+    }
+    drop(report_tx);
+    let (mut open, mut errors) = (0u64, Vec::new());
+    while let Some(report) = report_rx.recv().await {
+        match report {
+            Ok(()) => open += 1,
+            Err(e) => errors.push(e),
+        }
+    }
     let connect_s = started.elapsed().as_secs_f64();
-    let open = conns.len() as u64;
     if open == 0 {
         bail!(
             "no connection could be opened; first error: {}",
@@ -31,21 +77,44 @@ pub async fn run(target: &Target, common: &Common, idle: &Idle) -> anyhow::Resul
     }
     tokio::time::sleep(Duration::from_secs_f64(idle.hold)).await;
     let after = sample(pid)?;
-    drop(conns);
+    let closed_by_server = closed.load(Ordering::Relaxed);
+    let alive = open.saturating_sub(closed_by_server);
+    let _ = stop_tx.send(true);
+    for h in holders {
+        let _ = h.await;
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let closed = sample(pid)?;
+    let after_close = sample(pid)?;
     let grown = after.rss_kib.saturating_sub(before.rss_kib);
     Ok(json!({
         "conns_requested": idle.conns,
         "conns_open": open,
         "failed": errors.len(),
         "first_failure": errors.first(),
+        "closed_by_server": closed_by_server,
+        "alive_at_measurement": alive,
         "connect_s": round3(connect_s),
         "nofile_limit": nofile,
         "server_before": before.to_json(),
         "server_after": after.to_json(),
-        "server_after_close": closed.to_json(),
+        "server_after_close": after_close.to_json(),
         "rss_growth_kib": grown,
-        "kib_per_conn": round3(grown as f64 / open as f64),
+        "kib_per_conn": if alive > 0 { round3(grown as f64 / alive as f64) } else { 0.0 },
     }))
+}
+
+/// Reads (and so answers pings) until told to stop; counts a close by the server.
+async fn hold(mut ws: Ws, mut stop: watch::Receiver<bool>, closed: Arc<AtomicU64>) {
+    loop {
+        tokio::select! {
+            message = ws.next() => match message {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_)) | None => {
+                    closed.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Some(Ok(_)) => {}
+            },
+            _ = stop.changed() => return,
+        }
+    }
 }

@@ -3,6 +3,18 @@
 //! Scenarios (`rtt`, `pipeline`, `fanout`, `idle`, `stall`) open connections to
 //! `ws://ADDR/ws/chat/{room}` on 127.0.0.0/8 or ::1 only, with bounded counts and a hard deadline,
 //! and summarise what they measured as one JSON object (the last line the binary prints).
+//!
+//! How the measurements are taken:
+//! - `rtt` / `pipeline`: each connection keeps W pings in flight (W = 1 for `rtt`); a round trip
+//!   counts when it was sent after the warm-up and answered before the end of the measured window.
+//! - `fanout` / `stall`: every member joins one room and proves it with a ping; senders stamp each
+//!   line with `seq` (sender × 10⁹ + n) and `sent_at` (seconds on this process's clock), and may
+//!   have at most `--window` lines not yet seen come back to themselves. Every member counts what
+//!   it receives; `lost` is expected minus received after `--drain` seconds, never silent.
+//! - `idle` / `stall` read the server's VmRSS and open descriptors from `/proc/PID`; in `stall` a
+//!   drop in the descriptor count is when the server let go of the stalled member.
+
+#![deny(missing_docs)]
 
 pub mod cli;
 pub mod conn;
@@ -17,8 +29,35 @@ use serde_json::Value;
 use crate::cli::{Cli, Scenario};
 use crate::conn::Target;
 
-/// Runs the chosen scenario and returns its measurements.
+/// Runs the chosen scenario and returns its measurements, with the server's CPU use and the
+/// machine's load average around it (the client and server share the machine).
 pub async fn run(cli: &Cli) -> anyhow::Result<Value> {
+    let pid = cli.common.server_pid;
+    let cpu_before = pid.and_then(|p| sys::cpu_seconds(p).ok());
+    let load_before = sys::loadavg();
+    let started = std::time::Instant::now();
+    let mut results = run_scenario(cli).await?;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = match (pid, cpu_before) {
+        (Some(p), Some(before)) => sys::cpu_seconds(p).ok().map(|after| after - before),
+        _ => None,
+    };
+    if let Some(map) = results.as_object_mut() {
+        map.insert(
+            "env".into(),
+            serde_json::json!({
+                "wall_s": requests::round3(wall),
+                "server_cpu_s": cpu.map(requests::round3),
+                "server_cpu_share": cpu.map(|c| requests::round3(c / wall)),
+                "loadavg_before": load_before,
+                "loadavg_after": sys::loadavg(),
+            }),
+        );
+    }
+    Ok(results)
+}
+
+async fn run_scenario(cli: &Cli) -> anyhow::Result<Value> {
     let target = Target { addr: cli.common.addr, path: cli.common.path.clone() };
     match &cli.scenario {
         Scenario::Rtt(r) => requests::run(&target, &cli.common, r, 1).await,

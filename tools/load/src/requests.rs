@@ -18,6 +18,7 @@ struct ConnResult {
     hist: Histogram,
     unexpected: u64,
     unanswered: u64,
+    last_measured: Option<Instant>,
     error: Option<String>,
 }
 
@@ -36,16 +37,22 @@ pub async fn run(target: &Target, common: &Common, req: &Requests, window: u64) 
         conns.into_iter().map(|ws| tokio::spawn(drive(ws, window, start, end, req.count))).collect();
     let mut hist = Histogram::default();
     let (mut unexpected, mut unanswered, mut failed) = (0, 0, Vec::new());
+    let mut last_measured = start;
     for handle in handles {
         let r = handle.await?;
         hist.merge(&r.hist);
         unexpected += r.unexpected;
         unanswered += r.unanswered;
+        if let Some(t) = r.last_measured {
+            last_measured = last_measured.max(t);
+        }
         if let Some(e) = r.error {
             failed.push(e);
         }
     }
-    let measured_s = end.min(Instant::now()).saturating_duration_since(start).as_secs_f64();
+    // With --count, connections may finish before the window ends.
+    let measured_end = if req.count > 0 { last_measured.min(end) } else { end };
+    let measured_s = measured_end.saturating_duration_since(start).as_secs_f64();
     let requests = hist.len();
     Ok(json!({
         "conns": req.conns,
@@ -93,6 +100,7 @@ async fn drive(mut ws: Ws, window: u64, start: Instant, end: Instant, count: u64
                 if sent >= start && now <= end {
                     r.hist.record(now.duration_since(sent).as_micros() as u64);
                     measured += 1;
+                    r.last_measured = Some(now);
                 }
             }
             if now < end && (count == 0 || measured < count) {

@@ -41,6 +41,28 @@ pub fn status_field_kib(status: &str, name: &str) -> Option<u64> {
         .and_then(|n| n.parse().ok())
 }
 
+/// CPU seconds (user + system) used so far by `pid`, from /proc/PID/stat (clock ticks of 1/100 s).
+pub fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    parse_stat_cpu(&stat).context("unexpected /proc stat format")
+}
+
+/// utime + stime in seconds from a /proc/PID/stat line (fields 14 and 15, after the `(comm)`).
+pub fn parse_stat_cpu(stat: &str) -> Option<f64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the comm, field 3 (state) is index 0, so utime (14) is index 11 and stime (15) index 12.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
+/// The machine's 1-minute load average.
+pub fn loadavg() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg").ok()?.split_whitespace().next()?.parse().ok()
+}
+
 /// Raises the soft descriptor limit to at least `needed` (up to the hard limit); returns the new soft limit.
 pub fn raise_nofile(needed: u64) -> anyhow::Result<u64> {
     let limit = getrlimit(Resource::Nofile);
@@ -68,6 +90,14 @@ mod tests {
         assert_eq!(status_field_kib(status, "VmRSS:"), Some(1024));
         assert_eq!(status_field_kib(status, "VmHWM:"), Some(2048));
         assert_eq!(status_field_kib(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn parses_stat_cpu() {
+        let stat = "42 (a (weird) name) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 5 0 0";
+        assert_eq!(parse_stat_cpu(stat), Some(3.0));
+        assert_eq!(parse_stat_cpu("garbage"), None);
+        assert!(cpu_seconds(std::process::id()).is_ok());
     }
 
     #[test]
