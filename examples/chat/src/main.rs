@@ -13,6 +13,10 @@ struct Args {
     /// Browser origin allowed to connect (repeatable); none given: any origin.
     #[arg(long = "allowed-origin", value_name = "URL")]
     allowed_origins: Vec<String>,
+    /// Share rooms with other chat-server processes through this Redis
+    /// (`redis://127.0.0.1:6379`); without it, rooms live in this process only.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
 }
 
 #[tokio::main]
@@ -23,7 +27,16 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let hub = chanx::Hub::memory();
+    let hub = match &args.redis {
+        None => chanx::Hub::memory(),
+        Some(url) => {
+            let config = chanx::RedisConfig::new(url.as_str());
+            let layer =
+                chanx::RedisLayer::connect(config).await.with_context(|| format!("connecting to {url}"))?;
+            tokio::spawn(log_redis_link(layer.clone()));
+            chanx::Hub::new(layer)
+        }
+    };
     let app = chat_example::app(&hub, &args.allowed_origins)?;
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
@@ -56,5 +69,19 @@ async fn wait_for_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+/// Logs when the link to Redis goes down and comes back (rooms are not lost: this process
+/// keeps its members and subscribes again; messages published meanwhile are).
+async fn log_redis_link(layer: chanx::RedisLayer) {
+    let mut link = layer.link();
+    while link.changed().await.is_ok() {
+        let state = *link.borrow_and_update();
+        if state.connected {
+            tracing::warn!(generation = state.generation, "redis link restored");
+        } else {
+            tracing::warn!(stats = ?layer.stats(), "redis link lost, reconnecting");
+        }
     }
 }
