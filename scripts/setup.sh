@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond cargo: redis-server and chromium from Debian's packages
-# (when missing and apt-get is usable), and the npm packages of tests/ts.
+# (when missing and apt-get is usable), and the npm packages of tests/ts and examples/chat/web.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,8 @@ fi
 
 if [ -f tests/ts/package.json ]; then
   (cd tests/ts && { [ -f package-lock.json ] && npm ci --no-audit --no-fund --silent || npm install --no-audit --no-fund --silent; })
+fi
+
+if [ -f examples/chat/web/package.json ]; then
+  (cd examples/chat/web && npm ci --no-audit --no-fund --silent)
 fi
