@@ -1,6 +1,7 @@
 // End-to-end test of the generated ChatClient (specs/chanx-chat.yaml) against a running chat
 // server: ours, or the Python Chanx reference peer. Needs CHAT_BASE_URL (ws://127.0.0.1:PORT) and
-// CHAT_TS_DIR (the generated TypeScript compiled to JavaScript); skips without them.
+// CHAT_TS_DIR (the generated TypeScript compiled to JavaScript); skips without them. CHAT_SERVER
+// says which server it is (`chat-server`, `chanx`) where their behaviour may differ.
 // Node 20 needs --experimental-websocket (Node 22 has WebSocket built in).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import assert from "node:assert/strict";
 const base = process.env.CHAT_BASE_URL;
 const dir = process.env.CHAT_TS_DIR;
 const skip = !base || !dir ? "CHAT_BASE_URL and CHAT_TS_DIR are not set" : false;
+const ours = process.env.CHAT_SERVER === "chat-server";
 const load = async () => import(`${dir}/index.js`);
 
 const withTimeout = (promise, ms, what) =>
@@ -48,8 +50,14 @@ test("an error frame with the request's ref rejects the request", { skip }, asyn
       () => "resolved",
       (e) => e,
     );
+    if (ours) {
+      // chat-server echoes the request's `ref` on its error frames.
+      assert.ok(outcome instanceof RequestError, String(outcome));
+      assert.equal(outcome.frame.ref !== undefined, true);
+    }
     if (outcome instanceof RequestError) {
       assert.ok(Array.isArray(outcome.frame.payload));
+      assert.match(outcome.message, /payload\.text/);
     } else {
       // A server that does not echo `ref` on error frames makes the request time out instead;
       // the error still reaches onError.
@@ -82,6 +90,59 @@ test("broadcast reaches every member through on()", { skip }, async () => {
   } finally {
     a.close();
     b.close();
+  }
+});
+
+const chatReply = skip || (ours ? false : "only chat-server answers `chat` with a reply (the Chanx peer broadcasts it)");
+
+test("a chat request resolves by ref for the sender; the other member gets the line through on()", { skip: chatReply }, async () => {
+  const { ChatClient } = await load();
+  const url = ChatClient.url(base, { room: "node-d" });
+  const a = new ChatClient(url, { requestTimeoutMs: 3000 });
+  const b = new ChatClient(url, { requestTimeoutMs: 3000 });
+  await Promise.all([a.connect(), b.connect()]);
+  try {
+    const seenByA = [];
+    a.on("chat_notification", (msg, meta) => seenByA.push({ msg, meta }));
+    const seenByB = new Promise((resolve) => {
+      const off = b.on("chat_notification", (msg, meta) => {
+        off();
+        resolve({ msg, meta });
+      });
+    });
+    const reply = await a.request({ action: "chat", payload: { text: "by ref", seq: 42 } });
+    assert.equal(reply.action, "chat_notification");
+    assert.equal(reply.payload.text, "by ref");
+    assert.equal(reply.payload.seq, 42);
+    assert.equal(typeof reply.payload.sender, "string");
+    // The reply also reaches a's typed handler, with the ref it answers.
+    assert.equal(seenByA.length, 1);
+    assert.equal(typeof seenByA[0].meta.ref, "string");
+    const other = await withTimeout(seenByB, 3000, "b's chat_notification");
+    assert.equal(other.msg.payload.text, "by ref");
+    assert.equal(other.msg.payload.sender, reply.payload.sender);
+    assert.equal(other.meta.ref, undefined, "the broadcast copy carries no ref");
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("requests in flight at once are matched by ref, not by order", { skip }, async () => {
+  const { ChatClient } = await load();
+  const client = new ChatClient(ChatClient.url(base, { room: "node-e" }), { requestTimeoutMs: 3000 });
+  await client.connect();
+  try {
+    const [pong, first, second] = await Promise.all([
+      client.request({ action: "ping" }),
+      client.request({ action: "echo", payload: { text: "first", seq: 1 } }),
+      client.request({ action: "echo", payload: { text: "second", seq: 2 } }),
+    ]);
+    assert.equal(pong.action, "pong");
+    assert.deepEqual([first.payload.text, first.payload.seq], ["first", 1]);
+    assert.deepEqual([second.payload.text, second.payload.seq], ["second", 2]);
+  } finally {
+    client.close();
   }
 });
 
