@@ -134,6 +134,9 @@ pub struct Idle {
     /// Seconds to hold the connections open before reading the server's memory.
     #[arg(long, default_value_t = 3.0, value_parser = parse_warmup)]
     pub hold: f64,
+    /// Seconds to spend connecting; connections not open by then are given up and reported.
+    #[arg(long, default_value_t = 120.0, value_parser = parse_seconds)]
+    pub connect_within: f64,
     /// Do not send one ping per connection after connecting.
     #[arg(long)]
     pub no_ping: bool,

@@ -18,7 +18,7 @@ use crate::conn::{
 };
 use crate::hist::Histogram;
 use crate::requests::round3;
-use crate::sys::{ProcSample, sample};
+use crate::sys::{ProcSample, cpu_seconds, sample};
 
 /// Expected lines per member and the instant members stop waiting, once senders are done.
 type Stop = Option<(u64, tokio::time::Instant)>;
@@ -81,6 +81,7 @@ pub async fn run(
     let clock = Clock::start();
     let text = "x".repeat(f.text_bytes as usize);
     let flood_start = Instant::now();
+    let cpu_start = common.server_pid.and_then(|p| cpu_seconds(p).ok());
     let send_end = tokio::time::Instant::from_std(flood_start + Duration::from_secs_f64(f.duration));
     let interval = (f.rate > 0.0).then(|| Duration::from_secs_f64(f.senders as f64 / f.rate));
     let (stop_tx, stop_rx) = watch::channel::<Stop>(None);
@@ -153,6 +154,11 @@ pub async fn run(
         streams.push(r.stream);
     }
     let expected = sent * f.members;
+    // The server's CPU time from the first line sent until every member was done reading.
+    let cpu = match (common.server_pid, cpu_start) {
+        (Some(p), Some(c0)) => cpu_seconds(p).ok().map(|c1| c1 - c0),
+        _ => None,
+    };
     let delivery_s = last_delivery.duration_since(flood_start).as_secs_f64();
 
     let stalled = match (staller.take(), stall) {
@@ -184,6 +190,8 @@ pub async fn run(
         "min_received_per_member": if f.members > 0 { min_received } else { 0 },
         "deliveries_per_s": if delivery_s > 0.0 { (received as f64 / delivery_s).round() } else { 0.0 },
         "latency": hist.summary_ms(),
+        "server_cpu_s": cpu.map(round3),
+        "deliveries_per_server_cpu_s": cpu.filter(|c| *c > 0.0).map(|c| (received as f64 / c).round()),
         "unexpected_frames": other,
         "member_closes": closes,
         "sender_errors": sender_errors,

@@ -27,6 +27,7 @@ pub async fn run(target: &Target, common: &Common, idle: &Idle) -> anyhow::Resul
     let started = Instant::now();
     let closed = Arc::new(AtomicU64::new(0));
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (cancel_tx, cancel_rx) = watch::channel(false);
     // Each task connects, reports, then holds its connection (reading) until told to stop.
     let (report_tx, mut report_rx) = mpsc::channel::<Result<(), String>>(1024);
     let gate = Arc::new(Semaphore::new(common.connect_concurrency as usize));
@@ -34,6 +35,7 @@ pub async fn run(target: &Target, common: &Common, idle: &Idle) -> anyhow::Resul
     for i in 0..idle.conns {
         let (target, gate, report, stop, closed) =
             (target.clone(), gate.clone(), report_tx.clone(), stop_rx.clone(), closed.clone());
+        let mut cancel = cancel_rx.clone();
         let room = format!("idle-{}", i % idle.rooms);
         let ping = !idle.no_ping;
         holders.push(tokio::spawn(async move {
@@ -46,11 +48,18 @@ pub async fn run(target: &Target, common: &Common, idle: &Idle) -> anyhow::Resul
                     ping_pong(&mut ws, Duration::from_secs(30)).await?;
                 }
                 anyhow::Ok(ws)
-            }
-            .await;
+            };
+            let opened = tokio::select! {
+                biased;
+                _ = cancel.changed() => return,
+                opened = opened => opened,
+            };
             match opened {
                 Ok(ws) => {
-                    let _ = report.send(Ok(())).await;
+                    // Not counted any more (connect phase over): let it go.
+                    if report.send(Ok(())).await.is_err() {
+                        return;
+                    }
                     drop(report);
                     hold(ws, stop, closed).await;
                 }
@@ -62,12 +71,21 @@ pub async fn run(target: &Target, common: &Common, idle: &Idle) -> anyhow::Resul
     }
     drop(report_tx);
     let (mut open, mut errors) = (0u64, Vec::new());
-    while let Some(report) = report_rx.recv().await {
-        match report {
-            Ok(()) => open += 1,
-            Err(e) => errors.push(e),
+    let give_up = tokio::time::Instant::now() + Duration::from_secs_f64(idle.connect_within);
+    let mut gave_up = false;
+    loop {
+        match tokio::time::timeout_at(give_up, report_rx.recv()).await {
+            Ok(Some(Ok(()))) => open += 1,
+            Ok(Some(Err(e))) => errors.push(e),
+            Ok(None) => break,
+            Err(_) => {
+                gave_up = true;
+                let _ = cancel_tx.send(true);
+                break;
+            }
         }
     }
+    drop(report_rx);
     let connect_s = started.elapsed().as_secs_f64();
     if open == 0 {
         bail!(
@@ -89,6 +107,7 @@ pub async fn run(target: &Target, common: &Common, idle: &Idle) -> anyhow::Resul
     Ok(json!({
         "conns_requested": idle.conns,
         "conns_open": open,
+        "connect_gave_up": gave_up,
         "failed": errors.len(),
         "first_failure": errors.first(),
         "closed_by_server": closed_by_server,

@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::cli::{Common, Requests};
 use crate::conn::{PING, Target, Ws, connect_many, is_pong};
 use crate::hist::Histogram;
+use crate::sys::cpu_seconds;
 
 /// What one connection measured.
 #[derive(Default)]
@@ -35,6 +36,15 @@ pub async fn run(target: &Target, common: &Common, req: &Requests, window: u64) 
     let end = start + Duration::from_secs_f64(req.duration);
     let handles: Vec<_> =
         conns.into_iter().map(|ws| tokio::spawn(drive(ws, window, start, end, req.count))).collect();
+    // The server's CPU time over the measured window only (not connecting or warming up).
+    let pid = common.server_pid;
+    tokio::time::sleep_until(tokio::time::Instant::from_std(start)).await;
+    let cpu_start = pid.and_then(|p| cpu_seconds(p).ok());
+    tokio::time::sleep_until(tokio::time::Instant::from_std(end)).await;
+    let cpu = match (pid, cpu_start) {
+        (Some(p), Some(c0)) => cpu_seconds(p).ok().map(|c1| c1 - c0),
+        _ => None,
+    };
     let mut hist = Histogram::default();
     let (mut unexpected, mut unanswered, mut failed) = (0, 0, Vec::new());
     let mut last_measured = start;
@@ -62,6 +72,8 @@ pub async fn run(target: &Target, common: &Common, req: &Requests, window: u64) 
         "requests": requests,
         "req_per_s": if measured_s > 0.0 { (requests as f64 / measured_s).round() } else { 0.0 },
         "latency": hist.summary_ms(),
+        "server_cpu_s": cpu.map(round3),
+        "req_per_server_cpu_s": cpu.filter(|c| *c > 0.0).map(|c| (requests as f64 / c).round()),
         "unexpected_frames": unexpected,
         "unanswered": unanswered,
         "failed_conns": failed.len(),
