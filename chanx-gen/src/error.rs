@@ -22,6 +22,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file is larger than [`MAX_FILE_BYTES`](crate::load::MAX_FILE_BYTES).
+    #[error("{file}: the file is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The text is not valid YAML or JSON.
     #[error("{}: invalid {format}: {message}", at_line(.file, *.line, *.column))]
     Syntax {

@@ -15,10 +15,23 @@ pub fn load(path: &Path) -> Result<Value> {
     parse_text(&path.to_string_lossy(), &text)
 }
 
-/// Reads a file to a string (an [`Error::Io`] names the file).
+/// The largest spec file read, in bytes (16 MiB). Larger files (or endless ones such as a
+/// `$ref` to `/dev/zero`) get [`Error::TooLarge`] instead of exhausting memory or time.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a file to a string, at most [`MAX_FILE_BYTES`] (an [`Error::Io`] names the file).
 pub(crate) fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|source| Error::Io { file: path.to_string_lossy().into_owned(), source })
+    use std::io::Read;
+    let file = || path.to_string_lossy().into_owned();
+    let io = |source| Error::Io { file: file(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::TooLarge { file: file(), limit: MAX_FILE_BYTES });
+    }
+    String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 /// True when the text looks like JSON (first non-blank character is `{` or `[`).
@@ -26,8 +39,12 @@ fn looks_like_json(text: &str) -> bool {
     matches!(text.trim_start_matches('\u{feff}').trim_start().chars().next(), Some('{' | '['))
 }
 
-/// Parses YAML or JSON text; `file` is only used in error messages.
+/// Parses YAML or JSON text of at most [`MAX_FILE_BYTES`]; `file` is only used in error
+/// messages.
 pub fn parse_text(file: &str, text: &str) -> Result<Value> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(Error::TooLarge { file: file.to_owned(), limit: MAX_FILE_BYTES });
+    }
     if looks_like_json(text) {
         return serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| Error::Syntax {
             file: file.to_owned(),

@@ -166,15 +166,16 @@ impl Spec {
                 if !file.is_empty() {
                     let name = join(&self.docs[next].name, &percent_decode(file));
                     if !self.docs.iter().any(|d| d.name == name) {
-                        let text = match std::fs::read_to_string(&name) {
+                        let text = match load::read(Path::new(&name)) {
                             Ok(t) => t,
-                            Err(e) => {
+                            Err(Error::Io { source, .. }) => {
                                 return Err(Error::DanglingRef {
                                     location: self.location(&at),
                                     reference,
-                                    reason: format!("cannot read {name}: {e}"),
+                                    reason: format!("cannot read {name}: {source}"),
                                 });
                             }
+                            Err(e) => return Err(e),
                         };
                         let value = load::parse_text(&name, &text)?;
                         self.docs.push(Document { name, lines: LineIndex::new(&text), value });
@@ -192,6 +193,14 @@ impl Spec {
 
     /// Follows one `$ref` string written in document `from`: the node it names.
     pub fn follow(&self, at: &NodeRef, reference: &str) -> Result<NodeRef> {
+        let mut hops = 0;
+        self.follow_within(at, reference, &mut hops)
+    }
+
+    /// [`Spec::follow`] with the `$ref` hops taken while walking pointers shared across the
+    /// recursion, so a pointer that passes through a `$ref` back into itself
+    /// (`A: {$ref: '#/A/x'}`) ends with an error instead of overflowing the stack.
+    fn follow_within(&self, at: &NodeRef, reference: &str, hops: &mut usize) -> Result<NodeRef> {
         let dangling = |reason: String| Error::DanglingRef {
             location: self.location(at),
             reference: reference.to_owned(),
@@ -217,7 +226,6 @@ impl Spec {
         }
         // Walk the pointer; where it passes through a `$ref`, continue from its target.
         let mut node = NodeRef::root(doc);
-        let mut hops = 0;
         for seg in split_pointer(&fragment) {
             loop {
                 let Some(v) = self.value(&node) else {
@@ -233,9 +241,12 @@ impl Spec {
                     break;
                 }
                 match v.get("$ref").and_then(Value::as_str) {
-                    Some(r) if hops < MAX_HOPS => {
-                        hops += 1;
-                        node = self.follow(&node, r)?;
+                    Some(_) if *hops >= MAX_HOPS => {
+                        return Err(Error::RefChainTooLong { location: self.location(at), limit: MAX_HOPS });
+                    }
+                    Some(r) => {
+                        *hops += 1;
+                        node = self.follow_within(&node, r, hops)?;
                     }
                     _ => {
                         let place = if node.pointer.is_empty() {
