@@ -19,7 +19,9 @@ fn check<M: Message + std::fmt::Debug + PartialEq>(text: &str) {
         Ok(msg) => {
             let encoded = msg.encode();
             match M::decode(&encoded) {
-                Ok(again) => assert_eq!(again, msg, "round trip changed the value\n  in:  {text}\n  out: {encoded}"),
+                Ok(again) => {
+                    assert_eq!(again, msg, "round trip changed the value\n  in:  {text}\n  out: {encoded}")
+                }
                 Err(e) => panic!("re-decoding an encoded frame failed: {e}\n  in:  {text}\n  out: {encoded}"),
             }
         }

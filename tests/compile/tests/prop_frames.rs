@@ -24,7 +24,13 @@ fn room_name() -> impl Strategy<Value = String> {
 }
 
 fn finite() -> impl Strategy<Value = f64> {
-    prop_oneof![any::<f64>().prop_filter("finite", |f| f.is_finite()), Just(0.1), Just(-0.0), Just(1e300), Just(5e-324)]
+    prop_oneof![
+        any::<f64>().prop_filter("finite", |f| f.is_finite()),
+        Just(0.1),
+        Just(-0.0),
+        Just(1e300),
+        Just(5e-324)
+    ]
 }
 
 fn chat_payload() -> impl Strategy<Value = cc::ChatPayload> {
@@ -37,8 +43,10 @@ fn chanx_client() -> impl Strategy<Value = chat::ClientMessage> {
     prop_oneof![
         chat_payload().prop_map(|payload| C::ChatMessage(cc::ChatMessage { payload })),
         chat_payload().prop_map(|payload| C::EchoMessage(cc::EchoMessage { payload })),
-        room_name().prop_map(|room| C::JoinRoomMessage(cc::JoinRoomMessage { payload: cc::RoomPayload { room } })),
-        room_name().prop_map(|room| C::LeaveRoomMessage(cc::LeaveRoomMessage { payload: cc::RoomPayload { room } })),
+        room_name()
+            .prop_map(|room| C::JoinRoomMessage(cc::JoinRoomMessage { payload: cc::RoomPayload { room } })),
+        room_name()
+            .prop_map(|room| C::LeaveRoomMessage(cc::LeaveRoomMessage { payload: cc::RoomPayload { room } })),
         Just(C::PingMessage(cc::PingMessage { payload: () })),
     ]
 }
@@ -46,7 +54,8 @@ fn chanx_client() -> impl Strategy<Value = chat::ClientMessage> {
 fn chanx_server() -> impl Strategy<Value = chat::ServerMessage> {
     use chat::ServerMessage as S;
     let membership = || {
-        (text(), prop::collection::vec(text(), 0..4)).prop_map(|(room, rooms)| cc::MembershipPayload { room, rooms })
+        (text(), prop::collection::vec(text(), 0..4))
+            .prop_map(|(room, rooms)| cc::MembershipPayload { room, rooms })
     };
     prop_oneof![
         (text(), text(), text(), any::<Option<i64>>(), proptest::option::of(finite())).prop_map(
@@ -68,7 +77,8 @@ fn uuid() -> impl Strategy<Value = String> {
 fn thread() -> impl Strategy<Value = wc::ThreadNode> {
     let leaf = text().prop_map(|message_id| wc::ThreadNode { message_id, parent: None });
     leaf.prop_recursive(6, 8, 1, |inner| {
-        (text(), inner).prop_map(|(message_id, parent)| wc::ThreadNode { message_id, parent: Some(Box::new(parent)) })
+        (text(), inner)
+            .prop_map(|(message_id, parent)| wc::ThreadNode { message_id, parent: Some(Box::new(parent)) })
     })
 }
 
