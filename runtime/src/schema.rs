@@ -68,6 +68,23 @@ pub enum Schema {
 }
 
 impl Schema {
+    /// A string without rules.
+    pub const STR: Schema = Schema::Str(StrRules::NONE);
+    /// An integer without bounds.
+    pub const INT: Schema = Schema::Int(NumRules::NONE);
+    /// A number without bounds.
+    pub const NUM: Schema = Schema::Num(NumRules::NONE);
+
+    /// An array of `items` (short form for generated descriptors).
+    pub const fn array(items: &'static Schema, rules: ArrayRules) -> Schema {
+        Schema::Array { items, rules }
+    }
+
+    /// A string-keyed map of `values` without a key pattern.
+    pub const fn map(values: &'static Schema) -> Schema {
+        Schema::Map { values, key_pattern: None }
+    }
+
     /// Follows [`Schema::Named`] links to the node that says what the value is.
     pub fn resolve(&self) -> &Schema {
         let mut s = self;
@@ -156,6 +173,31 @@ impl NumRules {
         exclusive_maximum: None,
         multiple_of: None,
     };
+
+    /// With `minimum`.
+    pub const fn minimum(self, v: f64) -> Self {
+        Self { minimum: Some(v), ..self }
+    }
+
+    /// With `maximum`.
+    pub const fn maximum(self, v: f64) -> Self {
+        Self { maximum: Some(v), ..self }
+    }
+
+    /// With `exclusiveMinimum`.
+    pub const fn exclusive_minimum(self, v: f64) -> Self {
+        Self { exclusive_minimum: Some(v), ..self }
+    }
+
+    /// With `exclusiveMaximum`.
+    pub const fn exclusive_maximum(self, v: f64) -> Self {
+        Self { exclusive_maximum: Some(v), ..self }
+    }
+
+    /// With `multipleOf`.
+    pub const fn multiple_of(self, v: f64) -> Self {
+        Self { multiple_of: Some(v), ..self }
+    }
 }
 
 /// String rules.
@@ -174,6 +216,26 @@ pub struct StrRules {
 impl StrRules {
     /// No rules.
     pub const NONE: StrRules = StrRules { min_length: None, max_length: None, pattern: None, format: None };
+
+    /// With `minLength`.
+    pub const fn min_length(self, n: u64) -> Self {
+        Self { min_length: Some(n), ..self }
+    }
+
+    /// With `maxLength`.
+    pub const fn max_length(self, n: u64) -> Self {
+        Self { max_length: Some(n), ..self }
+    }
+
+    /// With `pattern`.
+    pub const fn pattern(self, p: &'static Pattern) -> Self {
+        Self { pattern: Some(p), ..self }
+    }
+
+    /// With a checked `format`.
+    pub const fn format(self, f: Format) -> Self {
+        Self { format: Some(f), ..self }
+    }
 }
 
 /// String formats that are checked (cheaply, without extra dependencies). Other formats are
@@ -208,6 +270,21 @@ pub struct ArrayRules {
 impl ArrayRules {
     /// No rules.
     pub const NONE: ArrayRules = ArrayRules { min_items: None, max_items: None, unique_items: false };
+
+    /// With `minItems`.
+    pub const fn min_items(self, n: u64) -> Self {
+        Self { min_items: Some(n), ..self }
+    }
+
+    /// With `maxItems`.
+    pub const fn max_items(self, n: u64) -> Self {
+        Self { max_items: Some(n), ..self }
+    }
+
+    /// With `uniqueItems: true`.
+    pub const fn unique(self) -> Self {
+        Self { unique_items: true, ..self }
+    }
 }
 
 /// A `pattern`, compiled on first use and cached for the life of the process.
@@ -246,6 +323,13 @@ pub struct Object {
     pub additional: Additional,
 }
 
+impl Object {
+    /// An object type (short form for generated descriptors).
+    pub const fn new(name: &'static str, fields: &'static [Field], additional: Additional) -> Self {
+        Self { name, fields, additional }
+    }
+}
+
 /// Unknown properties of an object.
 #[derive(Debug)]
 pub enum Additional {
@@ -266,6 +350,18 @@ pub struct Field {
     pub schema: Schema,
     /// Must be present.
     pub required: bool,
+}
+
+impl Field {
+    /// A required property.
+    pub const fn req(wire: &'static str, schema: Schema) -> Self {
+        Self { wire, schema, required: true }
+    }
+
+    /// An optional property.
+    pub const fn opt(wire: &'static str, schema: Schema) -> Self {
+        Self { wire, schema, required: false }
+    }
 }
 
 /// `oneOf` / `anyOf`.
@@ -290,7 +386,28 @@ pub struct Variant {
     pub schema: Schema,
 }
 
+impl Union {
+    /// A union type (short form for generated descriptors).
+    pub const fn new(
+        name: &'static str,
+        discriminator: Option<&'static str>,
+        variants: &'static [Variant],
+    ) -> Self {
+        Self { name, discriminator, variants }
+    }
+}
+
 impl Variant {
+    /// A variant without a discriminator value.
+    pub const fn new(name: &'static str, schema: Schema) -> Self {
+        Self { name, tag: None, schema }
+    }
+
+    /// A variant told apart by the discriminator value `tag`.
+    pub const fn tagged(name: &'static str, tag: &'static str, schema: Schema) -> Self {
+        Self { name, tag: Some(tag), schema }
+    }
+
     /// The label this variant adds to error locations: its tag, else its name.
     pub fn label(&self) -> &'static str {
         self.tag.unwrap_or(self.name)
@@ -349,6 +466,14 @@ impl<'a> Cx<'a> {
     /// Checks one struct field (typed path).
     pub fn field<T: Check + ?Sized>(&mut self, field: &'static Field, value: &'a T) {
         self.at_key(field.wire, |cx| value.check(&field.schema, cx));
+    }
+
+    /// Checks every property of an object (typed path): `values[i]` is the value of
+    /// `fields[i]`. Generated `Check` impls make one call per type.
+    pub fn fields<const N: usize>(&mut self, fields: &'static [Field; N], values: [&'a dyn Check; N]) {
+        for (field, value) in fields.iter().zip(values) {
+            self.field(field, value);
+        }
     }
 
     /// Checks the payload of one union variant (typed path).
