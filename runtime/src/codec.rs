@@ -135,7 +135,7 @@ impl<'de> Visitor<'de> for PeekSeed<'_> {
 /// Reads the value of the top-level property `key` of a JSON object frame without building a
 /// tree; the result borrows from `frame` unless the value has escapes. A non-string tag comes
 /// back as its Python-style text (it then matches no variant). Errors: `json_invalid` (the
-/// whole frame is checked), `model_attributes_type` (not an object), `union_tag_not_found`.
+/// whole frame is checked), `model_type` (not an object), `union_tag_not_found`.
 pub fn peek_tag<'a>(frame: &'a str, key: &str) -> Result<Cow<'a, str>, DecodeError> {
     let mut de = serde_json::Deserializer::from_str(frame);
     let peeked = PeekSeed(key).deserialize(&mut de).and_then(|p| de.end().map(|()| p));
@@ -146,10 +146,12 @@ pub fn peek_tag<'a>(frame: &'a str, key: &str) -> Result<Cow<'a, str>, DecodeErr
             Vec::new(),
             format!("Unable to extract tag using discriminator '{key}'"),
         )),
+        // Chanx validates the frame as its `Envelope` model first, so a JSON value that is not an
+        // object gets pydantic's `model_type` error naming that model.
         Ok(Peeked::NotObject) => Err(DecodeError::single(
-            "model_attributes_type",
+            "model_type",
             Vec::new(),
-            "Input should be a valid dictionary or object to extract fields from".to_owned(),
+            "Input should be a valid dictionary or instance of Envelope".to_owned(),
         )),
         Err(e) => Err(json_invalid(&e)),
     }
@@ -350,7 +352,7 @@ mod tests {
         let kind = |f: &str| peek_tag(f, "action").err().map(|e| e.errors[0].kind.to_string());
         assert_eq!(kind("{").as_deref(), Some("json_invalid"));
         assert_eq!(kind(r#"{"action":"x"} trailing"#).as_deref(), Some("json_invalid"));
-        assert_eq!(kind("[1, 2]").as_deref(), Some("model_attributes_type"));
+        assert_eq!(kind("[1, 2]").as_deref(), Some("model_type"));
         assert_eq!(kind(r#"{"type":"x"}"#).as_deref(), Some("union_tag_not_found"));
         assert_eq!(peek_tag(r#"{"action": 3}"#, "action").ok().as_deref(), Some("3"));
         let e = peek_tag("", "action").err().map(|e| e.errors[0].msg.clone());

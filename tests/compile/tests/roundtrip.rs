@@ -69,7 +69,7 @@ fn chanx_chat_defaults_and_envelope() {
 fn chanx_chat_invalid_frames() {
     use chat::ClientMessage as C;
     assert_eq!(errors::<C>("{nope"), vec![e("json_invalid", json!([]))]);
-    assert_eq!(errors::<C>("[1]"), vec![e("model_attributes_type", json!([]))]);
+    assert_eq!(errors::<C>("[1]"), vec![e("model_type", json!([]))]);
     assert_eq!(errors::<C>(r#"{"payload":{}}"#), vec![e("union_tag_not_found", json!([]))]);
     assert_eq!(errors::<C>(r#"{"action":"fly"}"#), vec![e("union_tag_invalid", json!([]))]);
     assert_eq!(errors::<C>(r#"{"action":"chat"}"#), vec![e("missing", json!(["chat", "payload"]))]);
