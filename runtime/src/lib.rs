@@ -4,6 +4,72 @@
 //! `ClientMessage` / `ServerMessage` enums, [`Channel`] for a marker type, and [`Service`] for a
 //! wrapper around the user's handler. This crate runs it: connections, routing, groups, the hub,
 //! auth, docs endpoints and test utilities.
+//!
+//! ```
+//! # use chanx::{Channel, Context, DecodeError, HandlerResult, Message, channel::BoxFuture};
+//! # #[derive(Debug)] struct Text(String);
+//! # impl Message for Text {
+//! #     fn decode(f: &str) -> Result<Self, DecodeError> { Ok(Text(f.to_owned())) }
+//! #     fn encode(&self) -> String { self.0.clone() }
+//! #     fn tag(&self) -> &'static str { "text" }
+//! # }
+//! # struct Echo;
+//! # impl Channel for Echo {
+//! #     type Client = Text; type Server = Text; type Params = ();
+//! #     const NAME: &'static str = "echo"; const ADDRESS: Option<&'static str> = Some("/ws/echo");
+//! #     const TAG: Option<&'static str> = None;
+//! # }
+//! use chanx::{Endpoint, Hub, Service};
+//!
+//! // chanx-gen writes this part: a `Service` that decodes, dispatches to your handler trait
+//! // and encodes the reply.
+//! struct EchoService;
+//! impl Service<Echo> for EchoService {
+//!     fn dispatch<'a>(&'a self, _ctx: &'a Context<Echo>, msg: Text)
+//!         -> BoxFuture<'a, HandlerResult<Option<Text>>> {
+//!         Box::pin(async move { Ok(Some(msg)) })
+//!     }
+//! }
+//!
+//! # async fn serve() -> std::io::Result<()> {
+//! let hub = Hub::memory(); // cloneable: send to connections and groups from anywhere
+//! let endpoint = Endpoint::new(EchoService, hub.clone());
+//! let app: axum::Router = chanx::axum::router(endpoint); // served at `Echo::ADDRESS`
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # drop((app, listener)); Ok(()) }
+//! // axum::serve(listener, app).await
+//! ```
+//!
+//! # How it works
+//! - **Upgrade.** [`Endpoint::handshake`] checks the `Origin` allowlist (HTTP 403), parses the
+//!   address parameters ([`Params`]) and runs the [`Authenticator`]; a refusal is an HTTP
+//!   401/403 or, Chanx's way and the default, an accepted socket closed with 4401/4403.
+//! - **A connection** ([`conn`]) is a reader (the upgrade task) and a writer task that owns the
+//!   socket sink. Every frame to the client goes through the connection's bounded outbox with
+//!   `try_send`: the reader never waits for the writer and nobody waits for another connection.
+//!   Messages of one connection are handled one at a time, so replies keep request order.
+//! - **Wire protocol** ([`protocol`]). Text frames are JSON `{"action": ..., "payload": ...}`.
+//!   A client `ref` (string) is echoed on every frame sent while handling that frame (reply,
+//!   [`Context::send`], error, `complete`) as `"version": 1, "ref": ...`. Invalid frames get
+//!   `{"action":"error","payload":[{"type","loc","msg"}, ...]}`; a failed handler gets
+//!   `{"action":"error","payload":{"detail": ...}}` (internal causes are logged, not sent); the
+//!   connection stays open. Completion frames (`complete`, `group_complete`, `event_complete`)
+//!   are opt-in ([`Config::send_completion`]).
+//! - **Groups and the hub** ([`layer`], [`hub`]). A [`ChannelLayer`] maps connection ids and
+//!   groups to outboxes (in memory by default). [`Hub::broadcast`] encodes a message once and
+//!   shares the bytes; each send returns a [`SendReport`] (delivered, dropped, closed slow, gone).
+//! - **Slow consumers.** A full outbox closes the connection with 1008 (or drops the message when
+//!   it is volatile, or with [`SlowConsumer::Drop`]); counted in [`Hub::metrics`].
+//! - **Limits.** Frames over [`Config::max_frame_size`] (1 MiB) close with 1009, invalid UTF-8
+//!   with 1007, silence longer than [`Config::idle_timeout`] with 1001; the writer pings every
+//!   [`Config::ping_interval`] and drops a connection whose write exceeds the write timeout.
+//! - **Disconnect.** `on_disconnect` runs, the connection leaves its groups and is detached from
+//!   the layer; later sends to it count as `gone`. [`Hub::shutdown`] closes every connection with
+//!   1001 after flushing its outbox.
+//!
+//! # Features
+//! `axum` (default): the axum 0.8 adapter. `actix`: the actix-web 4 adapter. `testing`: the
+//! in-memory transport and `testing::Communicator`. `yaml`: serve a YAML spec as JSON too.
 #![deny(missing_docs)]
 
 #[cfg(feature = "actix")]

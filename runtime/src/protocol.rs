@@ -13,7 +13,6 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::message::{ErrorItem, LocPart};
 
@@ -76,12 +75,66 @@ pub(crate) fn stamp(encoded: String, r: Option<&Ref>) -> Bytes {
     }
 }
 
+/// One envelope value, classified without building a tree.
+enum Field {
+    Null,
+    Str(String),
+    Int,
+    Float(f64),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Field::Str(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Field::Str(v))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Field::Null)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Field::Null)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Field::Int)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Field::Int)
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Field::Float(v))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Field::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(Deserialize)]
 struct EnvelopeKeys {
     #[serde(rename = "ref", default)]
-    reference: Option<Value>,
+    reference: Option<Field>,
     #[serde(default)]
-    version: Option<Value>,
+    version: Option<Field>,
 }
 
 /// Reads the envelope keys (`ref`, `version`) of a client frame without decoding the message.
@@ -101,29 +154,28 @@ pub fn peek_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
     };
     let mut errors = Vec::new();
     let reference = match keys.reference {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(Ref::new(s)),
+        None | Some(Field::Null) => None,
+        Some(Field::Str(s)) => Some(Ref::new(s)),
         Some(_) => {
             errors.push(item("string_type", "ref", "Input should be a valid string"));
             None
         }
     };
     match keys.version {
-        None | Some(Value::Null) => {}
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {}
-        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {}
-        Some(Value::Number(_)) => errors.push(item(
+        None | Some(Field::Null | Field::Int) => {}
+        Some(Field::Float(f)) if f.fract() == 0.0 => {}
+        Some(Field::Float(_)) => errors.push(item(
             "int_from_float",
             "version",
             "Input should be a valid integer, got a number with a fractional part",
         )),
-        Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => {}
-        Some(Value::String(_)) => errors.push(item(
+        Some(Field::Str(s)) if s.trim().parse::<i64>().is_ok() => {}
+        Some(Field::Str(_)) => errors.push(item(
             "int_parsing",
             "version",
             "Input should be a valid integer, unable to parse string as an integer",
         )),
-        Some(_) => errors.push(item("int_type", "version", "Input should be a valid integer")),
+        Some(Field::Other) => errors.push(item("int_type", "version", "Input should be a valid integer")),
     }
     if errors.is_empty() { Ok(reference) } else { Err(errors) }
 }
