@@ -261,7 +261,7 @@ impl Spec {
 
     /// The value at a node, without following `$ref`s.
     pub fn value(&self, node: &NodeRef) -> Option<&Value> {
-        self.docs.get(node.doc)?.value.pointer(&node.pointer)
+        pointer(&self.docs.get(node.doc)?.value, &node.pointer)
     }
 
     /// The root document's value.
@@ -593,4 +593,48 @@ fn check_version(root: &Document) -> Result<String> {
 /// Used by [`NodeRef::child`].
 pub(crate) fn child_pointer(pointer: &str, key: &str) -> String {
     format!("{pointer}/{}", escape_segment(key))
+}
+
+/// [`Value::pointer`] without an allocation per segment (only segments with `~` escapes are
+/// unescaped into a new string). Same rules, including array indices (no sign, no leading zero).
+fn pointer<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let mut v = root;
+    for raw in pointer.strip_prefix('/')?.split('/') {
+        let unescaped;
+        let seg = if raw.contains('~') {
+            unescaped = raw.replace("~1", "/").replace("~0", "~");
+            unescaped.as_str()
+        } else {
+            raw
+        };
+        v = match v {
+            Value::Object(m) => m.get(seg)?,
+            Value::Array(a) => {
+                if seg.starts_with('+') || (seg.starts_with('0') && seg.len() != 1) {
+                    return None;
+                }
+                a.get(seg.parse::<usize>().ok()?)?
+            }
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_matches_serde_json() {
+        let v = serde_json::json!({"a": {"b/c": [1, {"d~e": 2}], "": 3}, "0": 4});
+        let pointers = ["", "/", "/a", "/a/", "/a/b~1c", "/a/b~1c/0", "/a/b~1c/1/d~0e", "/a/b~1c/2"];
+        let odd = ["/a/b~1c/01", "/a/b~1c/+1", "/0", "a", "/x/y"];
+        for p in pointers.into_iter().chain(odd) {
+            assert_eq!(pointer(&v, p), v.pointer(p), "{p}");
+        }
+    }
 }
