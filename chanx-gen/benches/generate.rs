@@ -8,7 +8,9 @@ use chanx_gen::parse::Spec;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn shared() -> PathBuf {
-    std::env::var_os("CHANX_SHARED").map_or_else(|| PathBuf::from("/work/shared"), PathBuf::from)
+    // The shared corpus sits next to the workspace root (`<root>/../shared`).
+    std::env::var_os("CHANX_SHARED")
+        .map_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")), PathBuf::from)
 }
 
 fn generate(path: &Path) -> usize {

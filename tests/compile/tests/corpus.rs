@@ -13,7 +13,9 @@ use chanx_gen::parse::Spec;
 const REFUSED: &[&str] = &["adeo-kafka-request-reply-asyncapi.yml"];
 
 fn shared() -> PathBuf {
-    std::env::var_os("CHANX_SHARED").map_or_else(|| PathBuf::from("/work/shared"), PathBuf::from)
+    // The shared corpus sits next to the workspace root (`<root>/../shared`).
+    std::env::var_os("CHANX_SHARED")
+        .map_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")), PathBuf::from)
 }
 
 fn is_root_document(path: &Path) -> bool {
