@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::types::{Paths, Patterns, rust_type, schema_expr};
+use super::types::{Paths, Patterns, descriptor_use, rust_type, schema_expr};
 use super::{Cx, deprecated, doc_lines, doc_or, ident};
 use crate::ir::{Action, Additional, Channel, Direction, Message, Schema, Tagging, TypeKind};
 
@@ -96,7 +96,7 @@ fn side<'a>(
                         let static_name = format_ident!("{}__{}", enum_name, msg.variant);
                         let expr = schema_expr(cx, other, &static_paths, patterns);
                         statics.push(quote! {
-                            pub static #static_name: ::chanx::schema::Schema = #expr;
+                            pub static #static_name: Schema = #expr;
                         });
                         (Some(ty), false, quote! { &__chanx::schema::#static_name }, true, eq)
                     }
@@ -678,43 +678,56 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
         if vars.is_empty() {
             continue;
         }
+        // `name` broadcasts to a group, `name_to` sends to one connection; both names are
+        // reserved together so a later operation never takes half of a pair.
         let mut name = op.method.clone();
-        while !fn_names.insert(name.clone()) {
+        while fn_names.contains(&name) || fn_names.contains(&format!("{name}_to")) {
             name.push('_');
         }
-        let f = ident(&name);
+        fn_names.insert(name.clone());
+        fn_names.insert(format!("{name}_to"));
+        let group_fn = ident(&name);
+        let to_fn = ident(&format!("{name}_to"));
         let keys: Vec<String> = vars.iter().map(|&i| format!("`{}`", server.vars[i].msg.key)).collect();
-        let doc = op_doc(
-            op,
-            format!(
-                "Operation `{}`: builds the frame to push ({}); send it with the runtime's hub \
-                 (`hub.send(&conn, &msg)` / `hub.broadcast(group, &msg)`).",
-                op.key,
-                keys.join(", ")
-            ),
-        );
+        let keys = keys.join(", ");
         let dep = deprecated(op.deprecated);
-        let item = match vars.as_slice() {
+        let (param, frame) = match vars.as_slice() {
             [one] => {
                 let v = &server.vars[*one];
                 let vi = &v.ident;
                 match &v.ty {
-                    Some(ty) => quote! {
-                        #doc #dep
-                        pub fn #f(msg: #ty) -> #server_name { #server_name::#vi(msg) }
-                    },
-                    None => quote! {
-                        #doc #dep
-                        pub fn #f() -> #server_name { #server_name::#vi }
-                    },
+                    Some(ty) => (quote! { , msg: #ty }, quote! { #server_name::#vi(msg) }),
+                    None => (TokenStream::new(), quote! { #server_name::#vi }),
                 }
             }
-            _ => quote! {
-                #doc #dep
-                pub fn #f(msg: impl ::core::convert::Into<#server_name>) -> #server_name { msg.into() }
-            },
+            _ => (quote! { , msg: impl ::core::convert::Into<#server_name> }, quote! { msg.into() }),
         };
-        helpers.push(item);
+        let ret = quote! { ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> };
+        let group_doc = op_doc(
+            op,
+            format!(
+                "Operation `{}`: sends {keys} to every member of `group` through the hub (encoded once). \
+                 The report counts deliveries and drops.",
+                op.key
+            ),
+        );
+        let to_doc = op_doc(
+            op,
+            format!("Operation `{}`: sends {keys} to the connection `to` through the hub.", op.key),
+        );
+        helpers.push(quote! {
+            #group_doc
+            #dep
+            pub async fn #group_fn(hub: &::chanx::Hub, group: &str #param) -> #ret {
+                hub.broadcast(group, &#frame).await
+            }
+
+            #to_doc
+            #dep
+            pub async fn #to_fn(hub: &::chanx::Hub, to: &::chanx::ConnId #param) -> #ret {
+                hub.send(to, &#frame).await
+            }
+        });
     }
 
     let module_doc = {
@@ -736,6 +749,7 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
             .collect::<TokenStream>()
     };
     let pattern_statics = patterns.statics();
+    let uses = descriptor_use();
     quote! {
         #module_doc
 
@@ -754,9 +768,9 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
         #[doc(hidden)]
         pub mod __chanx {
             /// Frame schemas that are not named types.
-            pub mod schema { #(#statics)* }
+            pub mod schema { #uses #(#statics)* }
             /// Compiled-once patterns.
-            pub mod patterns { #pattern_statics }
+            pub mod patterns { #uses #pattern_statics }
         }
     }
 }

@@ -62,176 +62,183 @@ impl Patterns {
             let doc = format!(" `{}`", p.replace('`', "'"));
             quote! {
                 #[doc = #doc]
-                pub static #name: ::chanx::schema::Pattern = ::chanx::schema::Pattern::new(#p);
+                pub static #name: Pattern = Pattern::new(#p);
             }
         });
         quote! { #(#items)* }
     }
 }
 
-fn opt_f64(v: Option<f64>) -> TokenStream {
-    match v {
-        Some(f) if f.is_finite() => {
-            let lit = Literal::f64_suffixed(f);
-            quote! { ::core::option::Option::Some(#lit) }
-        }
-        _ => quote! { ::core::option::Option::None },
-    }
-}
-
-fn opt_u64(v: Option<u64>) -> TokenStream {
-    match v {
-        Some(n) => {
-            let lit = Literal::u64_suffixed(n);
-            quote! { ::core::option::Option::Some(#lit) }
-        }
-        None => quote! { ::core::option::Option::None },
-    }
-}
-
-fn num_rules(r: &NumberRules) -> TokenStream {
-    if r.minimum.is_none()
-        && r.maximum.is_none()
-        && r.exclusive_minimum.is_none()
-        && r.exclusive_maximum.is_none()
-        && r.multiple_of.is_none()
-    {
-        return quote! { ::chanx::schema::NumRules::NONE };
-    }
-    let (min, max, xmin, xmax, mult) = (
-        opt_f64(r.minimum),
-        opt_f64(r.maximum),
-        opt_f64(r.exclusive_minimum),
-        opt_f64(r.exclusive_maximum),
-        opt_f64(r.multiple_of),
-    );
+/// The `use` line of every hidden descriptor module: descriptors name the runtime's schema
+/// types briefly (user-facing items keep fully qualified paths). The imported names are types,
+/// and descriptor statics are values named after generated types, so they never collide.
+pub(crate) fn descriptor_use() -> TokenStream {
     quote! {
-        ::chanx::schema::NumRules {
-            minimum: #min, maximum: #max, exclusive_minimum: #xmin, exclusive_maximum: #xmax, multiple_of: #mult,
-        }
+        use ::chanx::schema::{Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern, Schema, StrRules, Union, Variant};
     }
 }
 
-fn format_of(f: Option<&str>) -> TokenStream {
-    let variant = match f {
-        Some("date-time") => quote! { DateTime },
-        Some("date") => quote! { Date },
-        Some("time") => quote! { Time },
-        Some("uuid") => quote! { Uuid },
-        Some("email" | "idn-email") => quote! { Email },
-        Some("uri" | "iri") => quote! { Uri },
-        _ => return quote! { ::core::option::Option::None },
-    };
-    quote! { ::core::option::Option::Some(::chanx::schema::Format::#variant) }
+fn f64_lit(f: f64) -> Literal {
+    Literal::f64_unsuffixed(f)
+}
+
+/// The rules expression, `None` when there is no (finite) bound.
+fn num_rules(r: &NumberRules) -> Option<TokenStream> {
+    let mut out = quote! { NumRules::NONE };
+    let mut any = false;
+    let rules = [
+        ("minimum", r.minimum),
+        ("maximum", r.maximum),
+        ("exclusive_minimum", r.exclusive_minimum),
+        ("exclusive_maximum", r.exclusive_maximum),
+        ("multiple_of", r.multiple_of),
+    ];
+    for (name, v) in rules {
+        if let Some(f) = v.filter(|f| f.is_finite()) {
+            let m = format_ident!("{}", name);
+            let lit = f64_lit(f);
+            out.extend(quote! { .#m(#lit) });
+            any = true;
+        }
+    }
+    any.then_some(out)
+}
+
+fn format_of(f: Option<&str>) -> Option<TokenStream> {
+    Some(match f? {
+        "date-time" => quote! { DateTime },
+        "date" => quote! { Date },
+        "time" => quote! { Time },
+        "uuid" => quote! { Uuid },
+        "email" | "idn-email" => quote! { Email },
+        "uri" | "iri" => quote! { Uri },
+        _ => return None,
+    })
 }
 
 fn str_rules(r: &StringRules, paths: &Paths, patterns: &mut Patterns) -> TokenStream {
-    let format = format_of(r.format.as_deref());
-    if r.min_length.is_none()
-        && r.max_length.is_none()
-        && r.pattern.is_none()
-        && format.to_string().ends_with("None")
-    {
-        return quote! { ::chanx::schema::StrRules::NONE };
+    let mut out = quote! { StrRules::NONE };
+    if let Some(n) = r.min_length {
+        let lit = Literal::u64_unsuffixed(n);
+        out.extend(quote! { .min_length(#lit) });
     }
-    let (min, max) = (opt_u64(r.min_length), opt_u64(r.max_length));
-    let pattern = match &r.pattern {
-        Some(p) => {
-            let name = patterns.get(p);
-            let prefix = &paths.patterns;
-            quote! { ::core::option::Option::Some(&#prefix #name) }
-        }
-        None => quote! { ::core::option::Option::None },
-    };
-    quote! { ::chanx::schema::StrRules { min_length: #min, max_length: #max, pattern: #pattern, format: #format } }
+    if let Some(n) = r.max_length {
+        let lit = Literal::u64_unsuffixed(n);
+        out.extend(quote! { .max_length(#lit) });
+    }
+    if let Some(p) = &r.pattern {
+        let name = patterns.get(p);
+        let prefix = &paths.patterns;
+        out.extend(quote! { .pattern(&#prefix #name) });
+    }
+    if let Some(f) = format_of(r.format.as_deref()) {
+        out.extend(quote! { .format(Format::#f) });
+    }
+    out
 }
 
 fn array_rules(r: &ArrayRules) -> TokenStream {
-    if r.min_items.is_none() && r.max_items.is_none() && !r.unique_items {
-        return quote! { ::chanx::schema::ArrayRules::NONE };
+    let mut out = quote! { ArrayRules::NONE };
+    if let Some(n) = r.min_items {
+        let lit = Literal::u64_unsuffixed(n);
+        out.extend(quote! { .min_items(#lit) });
     }
-    let (min, max, unique) = (opt_u64(r.min_items), opt_u64(r.max_items), r.unique_items);
-    quote! { ::chanx::schema::ArrayRules { min_items: #min, max_items: #max, unique_items: #unique } }
+    if let Some(n) = r.max_items {
+        let lit = Literal::u64_unsuffixed(n);
+        out.extend(quote! { .max_items(#lit) });
+    }
+    if r.unique_items {
+        out.extend(quote! { .unique() });
+    }
+    out
 }
 
 fn const_expr(v: &Value) -> TokenStream {
     match v {
-        Value::Null => quote! { ::chanx::schema::Const::Null },
-        Value::Bool(b) => quote! { ::chanx::schema::Const::Bool(#b) },
+        Value::Null => quote! { Const::Null },
+        Value::Bool(b) => quote! { Const::Bool(#b) },
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => quote! { ::chanx::schema::Const::Int(#i) },
+            (Some(i), _) => quote! { Const::Int(#i) },
             (None, Some(f)) if f.is_finite() => {
                 let lit = Literal::f64_suffixed(f);
-                quote! { ::chanx::schema::Const::Float(#lit) }
+                quote! { Const::Float(#lit) }
             }
             _ => {
                 let s = n.to_string();
-                quote! { ::chanx::schema::Const::Json(#s) }
+                quote! { Const::Json(#s) }
             }
         },
-        Value::String(s) => quote! { ::chanx::schema::Const::Str(#s) },
+        Value::String(s) => quote! { Const::Str(#s) },
         other => {
             let s = other.to_string();
-            quote! { ::chanx::schema::Const::Json(#s) }
+            quote! { Const::Json(#s) }
         }
     }
 }
 
-/// The descriptor expression of a schema (a constant expression usable in a `static`).
+/// The descriptor expression of a schema (a constant expression usable in a `static` of a
+/// module that has [`descriptor_use`]).
 pub(crate) fn schema_expr(cx: &Cx<'_>, s: &Schema, paths: &Paths, patterns: &mut Patterns) -> TokenStream {
     match s {
-        Schema::Any => quote! { ::chanx::schema::Schema::Any },
-        Schema::Null => quote! { ::chanx::schema::Schema::Null },
-        Schema::Bool => quote! { ::chanx::schema::Schema::Bool },
-        Schema::Integer(r) => {
-            let r = num_rules(r);
-            quote! { ::chanx::schema::Schema::Int(#r) }
-        }
-        Schema::Number(r) => {
-            let r = num_rules(r);
-            quote! { ::chanx::schema::Schema::Num(#r) }
-        }
+        Schema::Any => quote! { Schema::Any },
+        Schema::Null => quote! { Schema::Null },
+        Schema::Bool => quote! { Schema::Bool },
+        Schema::Integer(r) => match num_rules(r) {
+            None => quote! { Schema::INT },
+            Some(r) => quote! { Schema::Int(#r) },
+        },
+        Schema::Number(r) => match num_rules(r) {
+            None => quote! { Schema::NUM },
+            Some(r) => quote! { Schema::Num(#r) },
+        },
         Schema::String(r) => {
-            let r = str_rules(r, paths, patterns);
-            quote! { ::chanx::schema::Schema::Str(#r) }
+            if r.min_length.is_none()
+                && r.max_length.is_none()
+                && r.pattern.is_none()
+                && format_of(r.format.as_deref()).is_none()
+            {
+                quote! { Schema::STR }
+            } else {
+                let r = str_rules(r, paths, patterns);
+                quote! { Schema::Str(#r) }
+            }
         }
         Schema::Const(v) => {
             let c = const_expr(v);
-            quote! { ::chanx::schema::Schema::Const(#c) }
+            quote! { Schema::Const(#c) }
         }
         Schema::Array { items, rules } => {
             let items = schema_expr(cx, items, paths, patterns);
             let rules = array_rules(rules);
-            quote! { ::chanx::schema::Schema::Array { items: &#items, rules: #rules } }
+            quote! { Schema::array(&#items, #rules) }
         }
         Schema::Tuple { items, rules } => {
             let items: Vec<_> = items.iter().map(|i| schema_expr(cx, i, paths, patterns)).collect();
             let rules = array_rules(rules);
-            quote! { ::chanx::schema::Schema::Tuple { items: &[#(#items),*], rules: #rules } }
+            quote! { Schema::Tuple { items: &[#(#items),*], rules: #rules } }
         }
         Schema::Map { values, key_pattern } => {
             let values = schema_expr(cx, values, paths, patterns);
-            let key = match key_pattern {
+            match key_pattern {
                 Some(p) => {
                     let name = patterns.get(p);
                     let prefix = &paths.patterns;
-                    quote! { ::core::option::Option::Some(&#prefix #name) }
+                    quote! { Schema::Map { values: &#values, key_pattern: ::core::option::Option::Some(&#prefix #name) } }
                 }
-                None => quote! { ::core::option::Option::None },
-            };
-            quote! { ::chanx::schema::Schema::Map { values: &#values, key_pattern: #key } }
+                None => quote! { Schema::map(&#values) },
+            }
         }
         Schema::Nullable(inner) => {
             let inner = schema_expr(cx, inner, paths, patterns);
-            quote! { ::chanx::schema::Schema::Nullable(&#inner) }
+            quote! { Schema::Nullable(&#inner) }
         }
         Schema::Named { id, .. } => match cx.ir.types.get(*id) {
             Some(t) => {
                 let name = ident(&t.name);
                 let prefix = &paths.schema;
-                quote! { ::chanx::schema::Schema::Named(&#prefix #name) }
+                quote! { Schema::Named(&#prefix #name) }
             }
-            None => quote! { ::chanx::schema::Schema::Any },
+            None => quote! { Schema::Any },
         },
     }
 }
@@ -444,6 +451,7 @@ fn emit_struct(
     t: &TypeDef,
     s: &crate::ir::Struct,
     patterns: &mut Patterns,
+    desc: bool,
 ) -> TypeOut {
     let name = ident(&t.name);
     let name_str = &t.name;
@@ -453,13 +461,29 @@ fn emit_struct(
     let mut defaults = Vec::new();
     let mut field_statics = Vec::new();
     let mut checks = Vec::new();
-    let mut bindings = Vec::new();
+    let mut values = Vec::new();
     let mut all_absent = true;
-    for (i, f) in fields.iter().enumerate() {
+    for f in &fields {
         let repr = field_repr(cx, t, f);
         all_absent &= repr.default_is_absent;
         let fname = ident(&f.rust);
         let wire = &f.wire;
+        if desc {
+            if let Some((ret, expr)) = repr.default_fn {
+                let fn_name = format_ident!("{}__{}", t.name, f.rust.trim_start_matches("r#"));
+                defaults.push(quote! {
+                    /// Default value of a property.
+                    pub fn #fn_name() -> #ret { #expr }
+                });
+            }
+            let schema = schema_expr(cx, &f.schema, &paths, patterns);
+            field_statics.push(if f.required {
+                quote! { Field::req(#wire, #schema) }
+            } else {
+                quote! { Field::opt(#wire, #schema) }
+            });
+            continue;
+        }
         let serde = &repr.serde;
         let ty = &repr.ty;
         let mut doc_text = f.description.clone();
@@ -480,30 +504,30 @@ fn emit_struct(
             #[serde(rename = #wire #(, #serde)*)]
             pub #fname: #ty,
         });
-        if let Some((ret, expr)) = repr.default_fn {
-            let fn_name = format_ident!("{}__{}", t.name, f.rust.trim_start_matches("r#"));
-            defaults.push(quote! {
-                /// Default value of a property.
-                pub fn #fn_name() -> #ret { #expr }
-            });
-        }
-        let schema = schema_expr(cx, &f.schema, &paths, patterns);
-        let required = f.required;
-        field_statics.push(quote! {
-            ::chanx::schema::Field { wire: #wire, schema: #schema, required: #required }
-        });
-        let binding = format_ident!("f{}", i);
-        checks.push(quote! { cx.field(#binding, &self.#fname); });
-        bindings.push(binding);
+        values.push(quote! { &self.#fname });
     }
-    let additional = match &s.additional {
-        Additional::Ignore => quote! { ::chanx::schema::Additional::Ignore },
-        Additional::Forbid => quote! { ::chanx::schema::Additional::Forbid },
-        Additional::Map(v) => {
-            let e = schema_expr(cx, v, &paths, patterns);
-            quote! { ::chanx::schema::Additional::Map(&#e) }
-        }
-    };
+    if desc {
+        let additional = match &s.additional {
+            Additional::Ignore => quote! { Additional::Ignore },
+            Additional::Forbid => quote! { Additional::Forbid },
+            Additional::Map(v) => {
+                let e = schema_expr(cx, v, &paths, patterns);
+                quote! { Additional::Map(&#e) }
+            }
+        };
+        let n = Literal::usize_unsuffixed(field_statics.len());
+        return TypeOut {
+            item: TokenStream::new(),
+            schema_static: quote! {
+                pub static #name: Schema = Schema::Object(&Object::new(#name_str, &super::fields::#name, #additional));
+            },
+            fields_static: quote! {
+                pub static #name: [Field; #n] = [#(#field_statics),*];
+            },
+            variants_static: TokenStream::new(),
+            defaults: quote! { #(#defaults)* },
+        };
+    }
     if let Additional::Map(v) = &s.additional {
         let mut fname = "additional_properties".to_owned();
         while fields.iter().any(|f| f.rust == fname) {
@@ -523,14 +547,13 @@ fn emit_struct(
     let derive = derives(cx, id, all_absent);
     let doc = type_doc(t);
     let dep = deprecated(t.deprecated);
-    let n = field_statics.len();
+    if !values.is_empty() {
+        checks.insert(0, quote! { cx.fields(&__chanx::fields::#name, [#(#values),*]); });
+    }
     let check_body = if checks.is_empty() {
         quote! { let _ = cx; }
     } else {
-        quote! {
-            let [#(#bindings),*] = &__chanx::fields::#name;
-            #(#checks)*
-        }
+        quote! { #(#checks)* }
     };
     TypeOut {
         item: quote! {
@@ -549,18 +572,10 @@ fn emit_struct(
                 }
             }
         },
-        schema_static: quote! {
-            pub static #name: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(&::chanx::schema::Object {
-                name: #name_str,
-                fields: &super::fields::#name,
-                additional: #additional,
-            });
-        },
-        fields_static: quote! {
-            pub static #name: [::chanx::schema::Field; #n] = [#(#field_statics),*];
-        },
+        schema_static: TokenStream::new(),
+        fields_static: TokenStream::new(),
         variants_static: TokenStream::new(),
-        defaults: quote! { #(#defaults)* },
+        defaults: TokenStream::new(),
     }
 }
 
@@ -584,11 +599,10 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, pattern
         variants.push(quote! { #doc #rename #vname(#ty), });
         let schema = schema_expr(cx, &v.schema, &paths, patterns);
         let vn = &v.name;
-        let tag = match &v.tag_value {
-            Some(t) if u.discriminator.is_some() => quote! { ::core::option::Option::Some(#t) },
-            _ => quote! { ::core::option::Option::None },
-        };
-        statics.push(quote! { ::chanx::schema::Variant { name: #vn, tag: #tag, schema: #schema } });
+        statics.push(match &v.tag_value {
+            Some(t) if u.discriminator.is_some() => quote! { Variant::tagged(#vn, #t, #schema) },
+            _ => quote! { Variant::new(#vn, #schema) },
+        });
         let binding = format_ident!("v{}", i);
         arms.push(quote! { Self::#vname(x) => cx.variant(#binding, x), });
         bindings.push(binding);
@@ -612,7 +626,7 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, pattern
     }
     let doc = doc_or(&[Some(&doc_text)], String::new());
     let dep = deprecated(t.deprecated);
-    let n = statics.len();
+    let n = Literal::usize_unsuffixed(statics.len());
     let body = if arms.is_empty() {
         quote! { let _ = cx; match *self {} }
     } else {
@@ -636,14 +650,10 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, pattern
             }
         },
         schema_static: quote! {
-            pub static #name: ::chanx::schema::Schema = ::chanx::schema::Schema::Union(&::chanx::schema::Union {
-                name: #name_str,
-                discriminator: #discriminator,
-                variants: &super::variants::#name,
-            });
+            pub static #name: Schema = Schema::Union(&Union::new(#name_str, #discriminator, &super::variants::#name));
         },
         fields_static: TokenStream::new(),
-        variants_static: quote! { pub static #name: [::chanx::schema::Variant; #n] = [#(#statics),*]; },
+        variants_static: quote! { pub static #name: [Variant; #n] = [#(#statics),*]; },
         defaults: TokenStream::new(),
     }
 }
@@ -656,13 +666,15 @@ fn variant_doc(v: &UnionVariant) -> TokenStream {
     doc_or(&[], text)
 }
 
-fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns) -> TypeOut {
+/// One type's output: its items, or (`desc`) its descriptors only. Struct descriptors are the
+/// bulk of the work, so each side builds only what it prints; other kinds build both.
+fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns, desc: bool) -> TypeOut {
     let name = ident(&t.name);
     let doc = type_doc(t);
     let dep = deprecated(t.deprecated);
     let empty = || TokenStream::new();
     match &t.kind {
-        TypeKind::Struct(s) => emit_struct(cx, id, t, s, patterns),
+        TypeKind::Struct(s) => emit_struct(cx, id, t, s, patterns, desc),
         TypeKind::Union(u) => emit_union(cx, id, t, u, patterns),
         TypeKind::StringEnum(values) => {
             let variants = values.iter().map(|v| {
@@ -704,7 +716,7 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns) -> Ty
                     }
                 },
                 schema_static: quote! {
-                    pub static #name: ::chanx::schema::Schema = ::chanx::schema::Schema::StrEnum(&[#(#wires),*]);
+                    pub static #name: Schema = Schema::StrEnum(&[#(#wires),*]);
                 },
                 fields_static: empty(),
                 variants_static: empty(),
@@ -735,7 +747,7 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns) -> Ty
                 }
             },
             schema_static: quote! {
-                pub static #name: ::chanx::schema::Schema = ::chanx::schema::Schema::IntEnum(&[#(#values),*]);
+                pub static #name: Schema = Schema::IntEnum(&[#(#values),*]);
             },
             fields_static: empty(),
             variants_static: empty(),
@@ -764,7 +776,7 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns) -> Ty
             };
             TypeOut {
                 item,
-                schema_static: quote! { pub static #name: ::chanx::schema::Schema = #schema; },
+                schema_static: quote! { pub static #name: Schema = #schema; },
                 fields_static: empty(),
                 variants_static: empty(),
                 defaults: empty(),
@@ -773,41 +785,52 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns) -> Ty
     }
 }
 
-/// The shared types module.
-pub(crate) fn emit_common(cx: &Cx<'_>) -> TokenStream {
+/// Items of the shared types module for the types in `range` (their tokens never depend on
+/// other types' output, so ranges can be emitted apart); the first range opens with the module
+/// docs.
+pub(crate) fn emit_items(cx: &Cx<'_>, range: std::ops::Range<usize>) -> TokenStream {
     let mut patterns = Patterns::default();
-    let mut items = Vec::new();
+    let mut items = TokenStream::new();
+    if range.start == 0 {
+        let doc =
+            format!(" Shared types of `{}`: component schemas and named inline schemas.", cx.ir.source_name);
+        items.extend(quote! { #![doc = #doc] });
+    }
+    for (id, t) in cx.ir.types.iter().enumerate().take(range.end).skip(range.start) {
+        items.extend(emit_type(cx, id, t, &mut patterns, false).item);
+    }
+    items
+}
+
+/// The hidden `__chanx` module of the shared types module: every type's descriptors, in type
+/// order (pattern statics are numbered in that order).
+pub(crate) fn emit_descriptors(cx: &Cx<'_>) -> TokenStream {
+    let mut patterns = Patterns::default();
     let (mut schemas, mut fields, mut variants, mut defaults) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        (TokenStream::new(), TokenStream::new(), TokenStream::new(), TokenStream::new());
     for (id, t) in cx.ir.types.iter().enumerate() {
-        let out = emit_type(cx, id, t, &mut patterns);
-        items.push(out.item);
-        schemas.push(out.schema_static);
-        fields.push(out.fields_static);
-        variants.push(out.variants_static);
-        defaults.push(out.defaults);
+        let out = emit_type(cx, id, t, &mut patterns, true);
+        schemas.extend(out.schema_static);
+        fields.extend(out.fields_static);
+        variants.extend(out.variants_static);
+        defaults.extend(out.defaults);
     }
     let pattern_statics = patterns.statics();
-    let doc =
-        format!(" Shared types of `{}`: component schemas and named inline schemas.", cx.ir.source_name);
+    let uses = descriptor_use();
     quote! {
-        #![doc = #doc]
-
-        #(#items)*
-
         /// Static schema descriptors walked by the `chanx` runtime. Not part of the API.
         #[doc(hidden)]
         pub mod __chanx {
             /// One descriptor per type.
-            pub mod schema { #(#schemas)* }
+            pub mod schema { #uses #schemas }
             /// Properties of object types.
-            pub mod fields { #(#fields)* }
+            pub mod fields { #uses #fields }
             /// Variants of unions.
-            pub mod variants { #(#variants)* }
+            pub mod variants { #uses #variants }
             /// Compiled-once patterns.
-            pub mod patterns { #pattern_statics }
+            pub mod patterns { #uses #pattern_statics }
             /// Default values of properties.
-            pub mod defaults { #(#defaults)* }
+            pub mod defaults { #defaults }
         }
     }
 }

@@ -462,7 +462,17 @@ impl<H: ChatHandler> ::chanx::Service<Chat> for ChatService<H> {
 #[doc(hidden)]
 pub mod __chanx {
     /// Frame schemas that are not named types.
-    pub mod schema {}
+    pub mod schema {
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+    }
     /// Compiled-once patterns.
-    pub mod patterns {}
+    pub mod patterns {
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+    }
 }

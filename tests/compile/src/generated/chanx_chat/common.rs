@@ -21,8 +21,7 @@ impl ::chanx::schema::Check for ChatMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::ChatMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::ChatMessage, [&self.payload]);
     }
 }
 /// ChatNotification
@@ -45,8 +44,7 @@ impl ::chanx::schema::Check for ChatNotification {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::ChatNotification;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::ChatNotification, [&self.payload]);
     }
 }
 /// ChatNotificationPayload
@@ -81,12 +79,10 @@ impl ::chanx::schema::Check for ChatNotificationPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2, f3, f4] = &__chanx::fields::ChatNotificationPayload;
-        cx.field(f0, &self.room);
-        cx.field(f1, &self.text);
-        cx.field(f2, &self.sender);
-        cx.field(f3, &self.seq);
-        cx.field(f4, &self.sent_at);
+        cx.fields(
+            &__chanx::fields::ChatNotificationPayload,
+            [&self.room, &self.text, &self.sender, &self.seq, &self.sent_at],
+        );
     }
 }
 /// A chat line. `seq` and `sent_at` are optional client metadata echoed back.
@@ -115,10 +111,7 @@ impl ::chanx::schema::Check for ChatPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2] = &__chanx::fields::ChatPayload;
-        cx.field(f0, &self.text);
-        cx.field(f1, &self.seq);
-        cx.field(f2, &self.sent_at);
+        cx.fields(&__chanx::fields::ChatPayload, [&self.text, &self.seq, &self.sent_at]);
     }
 }
 /// EchoMessage
@@ -141,8 +134,7 @@ impl ::chanx::schema::Check for EchoMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::EchoMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::EchoMessage, [&self.payload]);
     }
 }
 /// EchoReply
@@ -165,8 +157,7 @@ impl ::chanx::schema::Check for EchoReply {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::EchoReply;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::EchoReply, [&self.payload]);
     }
 }
 /// JoinRoomMessage
@@ -191,8 +182,7 @@ impl ::chanx::schema::Check for JoinRoomMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::JoinRoomMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::JoinRoomMessage, [&self.payload]);
     }
 }
 /// JoinedMessage
@@ -217,8 +207,7 @@ impl ::chanx::schema::Check for JoinedMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::JoinedMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::JoinedMessage, [&self.payload]);
     }
 }
 /// LeaveRoomMessage
@@ -243,8 +232,7 @@ impl ::chanx::schema::Check for LeaveRoomMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::LeaveRoomMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::LeaveRoomMessage, [&self.payload]);
     }
 }
 /// LeftMessage
@@ -269,8 +257,7 @@ impl ::chanx::schema::Check for LeftMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::LeftMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::LeftMessage, [&self.payload]);
     }
 }
 /// MembershipPayload
@@ -298,9 +285,7 @@ impl ::chanx::schema::Check for MembershipPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1] = &__chanx::fields::MembershipPayload;
-        cx.field(f0, &self.room);
-        cx.field(f1, &self.rooms);
+        cx.fields(&__chanx::fields::MembershipPayload, [&self.room, &self.rooms]);
     }
 }
 /// Simple ping message to check WebSocket connection status.
@@ -326,8 +311,7 @@ impl ::chanx::schema::Check for PingMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::PingMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::PingMessage, [&self.payload]);
     }
 }
 /// Simple pong message response to ping requests.
@@ -353,8 +337,7 @@ impl ::chanx::schema::Check for PongMessage {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::PongMessage;
-        cx.field(f0, &self.payload);
+        cx.fields(&__chanx::fields::PongMessage, [&self.payload]);
     }
 }
 /// RoomPayload
@@ -379,8 +362,7 @@ impl ::chanx::schema::Check for RoomPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::RoomPayload;
-        cx.field(f0, &self.room);
+        cx.fields(&__chanx::fields::RoomPayload, [&self.room]);
     }
 }
 /// Static schema descriptors walked by the `chanx` runtime. Not part of the API.
@@ -388,278 +370,155 @@ impl ::chanx::schema::Check for RoomPayload {
 pub mod __chanx {
     /// One descriptor per type.
     pub mod schema {
-        pub static ChatMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "ChatMessage",
-                fields: &super::fields::ChatMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+        pub static ChatMessage: Schema = Schema::Object(
+            &Object::new("ChatMessage", &super::fields::ChatMessage, Additional::Ignore),
         );
-        pub static ChatNotification: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "ChatNotification",
-                fields: &super::fields::ChatNotification,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static ChatNotification: Schema = Schema::Object(
+            &Object::new(
+                "ChatNotification",
+                &super::fields::ChatNotification,
+                Additional::Ignore,
+            ),
         );
-        pub static ChatNotificationPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "ChatNotificationPayload",
-                fields: &super::fields::ChatNotificationPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static ChatNotificationPayload: Schema = Schema::Object(
+            &Object::new(
+                "ChatNotificationPayload",
+                &super::fields::ChatNotificationPayload,
+                Additional::Ignore,
+            ),
         );
-        pub static ChatPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "ChatPayload",
-                fields: &super::fields::ChatPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static ChatPayload: Schema = Schema::Object(
+            &Object::new("ChatPayload", &super::fields::ChatPayload, Additional::Ignore),
         );
-        pub static EchoMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "EchoMessage",
-                fields: &super::fields::EchoMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static EchoMessage: Schema = Schema::Object(
+            &Object::new("EchoMessage", &super::fields::EchoMessage, Additional::Ignore),
         );
-        pub static EchoReply: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "EchoReply",
-                fields: &super::fields::EchoReply,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static EchoReply: Schema = Schema::Object(
+            &Object::new("EchoReply", &super::fields::EchoReply, Additional::Ignore),
         );
-        pub static JoinRoomMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "JoinRoomMessage",
-                fields: &super::fields::JoinRoomMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static JoinRoomMessage: Schema = Schema::Object(
+            &Object::new(
+                "JoinRoomMessage",
+                &super::fields::JoinRoomMessage,
+                Additional::Ignore,
+            ),
         );
-        pub static JoinedMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "JoinedMessage",
-                fields: &super::fields::JoinedMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static JoinedMessage: Schema = Schema::Object(
+            &Object::new(
+                "JoinedMessage",
+                &super::fields::JoinedMessage,
+                Additional::Ignore,
+            ),
         );
-        pub static LeaveRoomMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "LeaveRoomMessage",
-                fields: &super::fields::LeaveRoomMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static LeaveRoomMessage: Schema = Schema::Object(
+            &Object::new(
+                "LeaveRoomMessage",
+                &super::fields::LeaveRoomMessage,
+                Additional::Ignore,
+            ),
         );
-        pub static LeftMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "LeftMessage",
-                fields: &super::fields::LeftMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static LeftMessage: Schema = Schema::Object(
+            &Object::new("LeftMessage", &super::fields::LeftMessage, Additional::Ignore),
         );
-        pub static MembershipPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "MembershipPayload",
-                fields: &super::fields::MembershipPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static MembershipPayload: Schema = Schema::Object(
+            &Object::new(
+                "MembershipPayload",
+                &super::fields::MembershipPayload,
+                Additional::Ignore,
+            ),
         );
-        pub static PingMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "PingMessage",
-                fields: &super::fields::PingMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static PingMessage: Schema = Schema::Object(
+            &Object::new("PingMessage", &super::fields::PingMessage, Additional::Ignore),
         );
-        pub static PongMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "PongMessage",
-                fields: &super::fields::PongMessage,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static PongMessage: Schema = Schema::Object(
+            &Object::new("PongMessage", &super::fields::PongMessage, Additional::Ignore),
         );
-        pub static RoomPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "RoomPayload",
-                fields: &super::fields::RoomPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static RoomPayload: Schema = Schema::Object(
+            &Object::new("RoomPayload", &super::fields::RoomPayload, Additional::Ignore),
         );
     }
     /// Properties of object types.
     pub mod fields {
-        pub static ChatMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
-                required: true,
-            },
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+        pub static ChatMessage: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::ChatPayload)),
         ];
-        pub static ChatNotification: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(
-                    &super::schema::ChatNotificationPayload,
+        pub static ChatNotification: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::ChatNotificationPayload)),
+        ];
+        pub static ChatNotificationPayload: [Field; 5] = [
+            Field::req("room", Schema::STR),
+            Field::req("text", Schema::STR),
+            Field::req("sender", Schema::STR),
+            Field::opt("seq", Schema::Nullable(&Schema::INT)),
+            Field::opt("sent_at", Schema::Nullable(&Schema::NUM)),
+        ];
+        pub static ChatPayload: [Field; 3] = [
+            Field::req(
+                "text",
+                Schema::Str(StrRules::NONE.min_length(1).max_length(2000)),
+            ),
+            Field::opt("seq", Schema::Nullable(&Schema::INT)),
+            Field::opt("sent_at", Schema::Nullable(&Schema::NUM)),
+        ];
+        pub static EchoMessage: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::ChatPayload)),
+        ];
+        pub static EchoReply: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::ChatPayload)),
+        ];
+        pub static JoinRoomMessage: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::RoomPayload)),
+        ];
+        pub static JoinedMessage: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::MembershipPayload)),
+        ];
+        pub static LeaveRoomMessage: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::RoomPayload)),
+        ];
+        pub static LeftMessage: [Field; 1] = [
+            Field::req("payload", Schema::Named(&super::schema::MembershipPayload)),
+        ];
+        pub static MembershipPayload: [Field; 2] = [
+            Field::req("room", Schema::STR),
+            Field::req("rooms", Schema::array(&Schema::STR, ArrayRules::NONE)),
+        ];
+        pub static PingMessage: [Field; 1] = [Field::opt("payload", Schema::Null)];
+        pub static PongMessage: [Field; 1] = [Field::opt("payload", Schema::Null)];
+        pub static RoomPayload: [Field; 1] = [
+            Field::req(
+                "room",
+                Schema::Str(
+                    StrRules::NONE
+                        .min_length(1)
+                        .max_length(64)
+                        .pattern(&super::patterns::P0),
                 ),
-                required: true,
-            },
-        ];
-        pub static ChatNotificationPayload: [::chanx::schema::Field; 5usize] = [
-            ::chanx::schema::Field {
-                wire: "room",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "text",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "sender",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "seq",
-                schema: ::chanx::schema::Schema::Nullable(
-                    &::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
-                ),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "sent_at",
-                schema: ::chanx::schema::Schema::Nullable(
-                    &::chanx::schema::Schema::Num(::chanx::schema::NumRules::NONE),
-                ),
-                required: false,
-            },
-        ];
-        pub static ChatPayload: [::chanx::schema::Field; 3usize] = [
-            ::chanx::schema::Field {
-                wire: "text",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::Some(1u64),
-                    max_length: ::core::option::Option::Some(2000u64),
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::None,
-                }),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "seq",
-                schema: ::chanx::schema::Schema::Nullable(
-                    &::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
-                ),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "sent_at",
-                schema: ::chanx::schema::Schema::Nullable(
-                    &::chanx::schema::Schema::Num(::chanx::schema::NumRules::NONE),
-                ),
-                required: false,
-            },
-        ];
-        pub static EchoMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
-                required: true,
-            },
-        ];
-        pub static EchoReply: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(&super::schema::ChatPayload),
-                required: true,
-            },
-        ];
-        pub static JoinRoomMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(&super::schema::RoomPayload),
-                required: true,
-            },
-        ];
-        pub static JoinedMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(
-                    &super::schema::MembershipPayload,
-                ),
-                required: true,
-            },
-        ];
-        pub static LeaveRoomMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(&super::schema::RoomPayload),
-                required: true,
-            },
-        ];
-        pub static LeftMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Named(
-                    &super::schema::MembershipPayload,
-                ),
-                required: true,
-            },
-        ];
-        pub static MembershipPayload: [::chanx::schema::Field; 2usize] = [
-            ::chanx::schema::Field {
-                wire: "room",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "rooms",
-                schema: ::chanx::schema::Schema::Array {
-                    items: &::chanx::schema::Schema::Str(
-                        ::chanx::schema::StrRules::NONE,
-                    ),
-                    rules: ::chanx::schema::ArrayRules::NONE,
-                },
-                required: true,
-            },
-        ];
-        pub static PingMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Null,
-                required: false,
-            },
-        ];
-        pub static PongMessage: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "payload",
-                schema: ::chanx::schema::Schema::Null,
-                required: false,
-            },
-        ];
-        pub static RoomPayload: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "room",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::Some(1u64),
-                    max_length: ::core::option::Option::Some(64u64),
-                    pattern: ::core::option::Option::Some(&super::patterns::P0),
-                    format: ::core::option::Option::None,
-                }),
-                required: true,
-            },
+            ),
         ];
     }
     /// Variants of unions.
-    pub mod variants {}
+    pub mod variants {
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+    }
     /// Compiled-once patterns.
     pub mod patterns {
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
         /// `^[A-Za-z0-9_-]+$`
-        pub static P0: ::chanx::schema::Pattern = ::chanx::schema::Pattern::new(
-            "^[A-Za-z0-9_-]+$",
-        );
+        pub static P0: Pattern = Pattern::new("^[A-Za-z0-9_-]+$");
     }
     /// Default values of properties.
     pub mod defaults {}

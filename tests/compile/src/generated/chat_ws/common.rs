@@ -67,9 +67,7 @@ impl ::chanx::schema::Check for JoinPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1] = &__chanx::fields::JoinPayload;
-        cx.field(f0, &self.request_id);
-        cx.field(f1, &self.user);
+        cx.fields(&__chanx::fields::JoinPayload, [&self.request_id, &self.user]);
     }
 }
 /// Schema `/components/schemas/JoinedPayload`.
@@ -105,10 +103,10 @@ impl ::chanx::schema::Check for JoinedPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2] = &__chanx::fields::JoinedPayload;
-        cx.field(f0, &self.request_id);
-        cx.field(f1, &self.members);
-        cx.field(f2, &self.topic);
+        cx.fields(
+            &__chanx::fields::JoinedPayload,
+            [&self.request_id, &self.members, &self.topic],
+        );
     }
 }
 /// Schema `/components/schemas/SendTextPayload`.
@@ -159,11 +157,10 @@ impl ::chanx::schema::Check for SendTextPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2, f3] = &__chanx::fields::SendTextPayload;
-        cx.field(f0, &self.request_id);
-        cx.field(f1, &self.text);
-        cx.field(f2, &self.reply_to);
-        cx.field(f3, &self.metadata);
+        cx.fields(
+            &__chanx::fields::SendTextPayload,
+            [&self.request_id, &self.text, &self.reply_to, &self.metadata],
+        );
     }
 }
 /// Schema `/components/schemas/PingPayload`.
@@ -202,9 +199,7 @@ impl ::chanx::schema::Check for PingPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1] = &__chanx::fields::PingPayload;
-        cx.field(f0, &self.request_id);
-        cx.field(f1, &self.ts);
+        cx.fields(&__chanx::fields::PingPayload, [&self.request_id, &self.ts]);
     }
 }
 /// Schema `/components/schemas/PongPayload`.
@@ -235,8 +230,7 @@ impl ::chanx::schema::Check for PongPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0] = &__chanx::fields::PongPayload;
-        cx.field(f0, &self.request_id);
+        cx.fields(&__chanx::fields::PongPayload, [&self.request_id]);
     }
 }
 /// Schema `/components/schemas/NewMessagePayload`.
@@ -291,13 +285,17 @@ impl ::chanx::schema::Check for NewMessagePayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2, f3, f4, f5] = &__chanx::fields::NewMessagePayload;
-        cx.field(f0, &self.author);
-        cx.field(f1, &self.text);
-        cx.field(f2, &self.sent_at);
-        cx.field(f3, &self.priority);
-        cx.field(f4, &self.attachment);
-        cx.field(f5, &self.labels);
+        cx.fields(
+            &__chanx::fields::NewMessagePayload,
+            [
+                &self.author,
+                &self.text,
+                &self.sent_at,
+                &self.priority,
+                &self.attachment,
+                &self.labels,
+            ],
+        );
     }
 }
 /// Schema `/components/schemas/ErrorPayload`.
@@ -333,10 +331,10 @@ impl ::chanx::schema::Check for ErrorPayload {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2] = &__chanx::fields::ErrorPayload;
-        cx.field(f0, &self.code);
-        cx.field(f1, &self.message);
-        cx.field(f2, &self.retry_after_ms);
+        cx.fields(
+            &__chanx::fields::ErrorPayload,
+            [&self.code, &self.message, &self.retry_after_ms],
+        );
     }
 }
 /// Schema `/components/schemas/BaseError`.
@@ -364,9 +362,7 @@ impl ::chanx::schema::Check for BaseError {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1] = &__chanx::fields::BaseError;
-        cx.field(f0, &self.code);
-        cx.field(f1, &self.message);
+        cx.fields(&__chanx::fields::BaseError, [&self.code, &self.message]);
     }
 }
 /// Schema `/components/schemas/ImageAttachment`.
@@ -397,10 +393,10 @@ impl ::chanx::schema::Check for ImageAttachment {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2] = &__chanx::fields::ImageAttachment;
-        cx.field(f0, &self.url);
-        cx.field(f1, &self.width);
-        cx.field(f2, &self.height);
+        cx.fields(
+            &__chanx::fields::ImageAttachment,
+            [&self.url, &self.width, &self.height],
+        );
     }
 }
 /// Schema `/components/schemas/LinkAttachment`.
@@ -433,9 +429,7 @@ impl ::chanx::schema::Check for LinkAttachment {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1] = &__chanx::fields::LinkAttachment;
-        cx.field(f0, &self.href);
-        cx.field(f1, &self.title);
+        cx.fields(&__chanx::fields::LinkAttachment, [&self.href, &self.title]);
     }
 }
 /// A recursive structure (reply chains).
@@ -468,9 +462,7 @@ impl ::chanx::schema::Check for ThreadNode {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1] = &__chanx::fields::ThreadNode;
-        cx.field(f0, &self.message_id);
-        cx.field(f1, &self.parent);
+        cx.fields(&__chanx::fields::ThreadNode, [&self.message_id, &self.parent]);
     }
 }
 /// Schema `/User`.
@@ -509,11 +501,10 @@ impl ::chanx::schema::Check for User {
         _schema: &'static ::chanx::schema::Schema,
         cx: &mut ::chanx::schema::Cx<'a>,
     ) {
-        let [f0, f1, f2, f3] = &__chanx::fields::User;
-        cx.field(f0, &self.id);
-        cx.field(f1, &self.name);
-        cx.field(f2, &self.status);
-        cx.field(f3, &self.avatar_url);
+        cx.fields(
+            &__chanx::fields::User,
+            [&self.id, &self.name, &self.status, &self.avatar_url],
+        );
     }
 }
 /// Schema `/components/schemas/NewMessagePayload/properties/priority`.
@@ -635,445 +626,220 @@ impl ::chanx::schema::Check for UserStatus {
 pub mod __chanx {
     /// One descriptor per type.
     pub mod schema {
-        pub static ClientMessage: ::chanx::schema::Schema = ::chanx::schema::Schema::Union(
-            &::chanx::schema::Union {
-                name: "ClientMessage",
-                discriminator: ::core::option::Option::Some("action"),
-                variants: &super::variants::ClientMessage,
-            },
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+        pub static ClientMessage: Schema = Schema::Union(
+            &Union::new(
+                "ClientMessage",
+                ::core::option::Option::Some("action"),
+                &super::variants::ClientMessage,
+            ),
         );
-        pub static JoinPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "JoinPayload",
-                fields: &super::fields::JoinPayload,
-                additional: ::chanx::schema::Additional::Forbid,
-            },
+        pub static JoinPayload: Schema = Schema::Object(
+            &Object::new("JoinPayload", &super::fields::JoinPayload, Additional::Forbid),
         );
-        pub static JoinedPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "JoinedPayload",
-                fields: &super::fields::JoinedPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static JoinedPayload: Schema = Schema::Object(
+            &Object::new(
+                "JoinedPayload",
+                &super::fields::JoinedPayload,
+                Additional::Ignore,
+            ),
         );
-        pub static SendTextPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "SendTextPayload",
-                fields: &super::fields::SendTextPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static SendTextPayload: Schema = Schema::Object(
+            &Object::new(
+                "SendTextPayload",
+                &super::fields::SendTextPayload,
+                Additional::Ignore,
+            ),
         );
-        pub static PingPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "PingPayload",
-                fields: &super::fields::PingPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static PingPayload: Schema = Schema::Object(
+            &Object::new("PingPayload", &super::fields::PingPayload, Additional::Ignore),
         );
-        pub static PongPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "PongPayload",
-                fields: &super::fields::PongPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static PongPayload: Schema = Schema::Object(
+            &Object::new("PongPayload", &super::fields::PongPayload, Additional::Ignore),
         );
-        pub static NewMessagePayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "NewMessagePayload",
-                fields: &super::fields::NewMessagePayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static NewMessagePayload: Schema = Schema::Object(
+            &Object::new(
+                "NewMessagePayload",
+                &super::fields::NewMessagePayload,
+                Additional::Ignore,
+            ),
         );
-        pub static ErrorPayload: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "ErrorPayload",
-                fields: &super::fields::ErrorPayload,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static ErrorPayload: Schema = Schema::Object(
+            &Object::new(
+                "ErrorPayload",
+                &super::fields::ErrorPayload,
+                Additional::Ignore,
+            ),
         );
-        pub static BaseError: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "BaseError",
-                fields: &super::fields::BaseError,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static BaseError: Schema = Schema::Object(
+            &Object::new("BaseError", &super::fields::BaseError, Additional::Ignore),
         );
-        pub static ImageAttachment: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "ImageAttachment",
-                fields: &super::fields::ImageAttachment,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static ImageAttachment: Schema = Schema::Object(
+            &Object::new(
+                "ImageAttachment",
+                &super::fields::ImageAttachment,
+                Additional::Ignore,
+            ),
         );
-        pub static LinkAttachment: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "LinkAttachment",
-                fields: &super::fields::LinkAttachment,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static LinkAttachment: Schema = Schema::Object(
+            &Object::new(
+                "LinkAttachment",
+                &super::fields::LinkAttachment,
+                Additional::Ignore,
+            ),
         );
-        pub static ThreadNode: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "ThreadNode",
-                fields: &super::fields::ThreadNode,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static ThreadNode: Schema = Schema::Object(
+            &Object::new("ThreadNode", &super::fields::ThreadNode, Additional::Ignore),
         );
-        pub static User: ::chanx::schema::Schema = ::chanx::schema::Schema::Object(
-            &::chanx::schema::Object {
-                name: "User",
-                fields: &super::fields::User,
-                additional: ::chanx::schema::Additional::Ignore,
-            },
+        pub static User: Schema = Schema::Object(
+            &Object::new("User", &super::fields::User, Additional::Ignore),
         );
-        pub static NewMessagePayloadPriority: ::chanx::schema::Schema = ::chanx::schema::Schema::StrEnum(
+        pub static NewMessagePayloadPriority: Schema = Schema::StrEnum(
             &["low", "normal", "high"],
         );
-        pub static NewMessagePayloadAttachment: ::chanx::schema::Schema = ::chanx::schema::Schema::Union(
-            &::chanx::schema::Union {
-                name: "NewMessagePayloadAttachment",
-                discriminator: ::core::option::Option::None,
-                variants: &super::variants::NewMessagePayloadAttachment,
-            },
+        pub static NewMessagePayloadAttachment: Schema = Schema::Union(
+            &Union::new(
+                "NewMessagePayloadAttachment",
+                ::core::option::Option::None,
+                &super::variants::NewMessagePayloadAttachment,
+            ),
         );
-        pub static UserStatus: ::chanx::schema::Schema = ::chanx::schema::Schema::StrEnum(
-            &["online", "away", "offline"],
-        );
+        pub static UserStatus: Schema = Schema::StrEnum(&["online", "away", "offline"]);
     }
     /// Properties of object types.
     pub mod fields {
-        pub static JoinPayload: [::chanx::schema::Field; 2usize] = [
-            ::chanx::schema::Field {
-                wire: "request_id",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uuid),
-                }),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "user",
-                schema: ::chanx::schema::Schema::Named(&super::schema::User),
-                required: true,
-            },
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+        pub static JoinPayload: [Field; 2] = [
+            Field::opt("request_id", Schema::Str(StrRules::NONE.format(Format::Uuid))),
+            Field::req("user", Schema::Named(&super::schema::User)),
         ];
-        pub static JoinedPayload: [::chanx::schema::Field; 3usize] = [
-            ::chanx::schema::Field {
-                wire: "request_id",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uuid),
-                }),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "members",
-                schema: ::chanx::schema::Schema::Array {
-                    items: &::chanx::schema::Schema::Named(&super::schema::User),
-                    rules: ::chanx::schema::ArrayRules {
-                        min_items: ::core::option::Option::None,
-                        max_items: ::core::option::Option::Some(500u64),
-                        unique_items: false,
-                    },
-                },
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "topic",
-                schema: ::chanx::schema::Schema::Nullable(
-                    &::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
+        pub static JoinedPayload: [Field; 3] = [
+            Field::opt("request_id", Schema::Str(StrRules::NONE.format(Format::Uuid))),
+            Field::req(
+                "members",
+                Schema::array(
+                    &Schema::Named(&super::schema::User),
+                    ArrayRules::NONE.max_items(500),
                 ),
-                required: false,
-            },
+            ),
+            Field::opt("topic", Schema::Nullable(&Schema::STR)),
         ];
-        pub static SendTextPayload: [::chanx::schema::Field; 4usize] = [
-            ::chanx::schema::Field {
-                wire: "request_id",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uuid),
-                }),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "text",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::Some(1u64),
-                    max_length: ::core::option::Option::Some(4000u64),
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::None,
-                }),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "reply_to",
-                schema: ::chanx::schema::Schema::Named(&super::schema::ThreadNode),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "metadata",
-                schema: ::chanx::schema::Schema::Map {
-                    values: &::chanx::schema::Schema::Str(
-                        ::chanx::schema::StrRules::NONE,
-                    ),
-                    key_pattern: ::core::option::Option::None,
-                },
-                required: false,
-            },
+        pub static SendTextPayload: [Field; 4] = [
+            Field::opt("request_id", Schema::Str(StrRules::NONE.format(Format::Uuid))),
+            Field::req(
+                "text",
+                Schema::Str(StrRules::NONE.min_length(1).max_length(4000)),
+            ),
+            Field::opt("reply_to", Schema::Named(&super::schema::ThreadNode)),
+            Field::opt("metadata", Schema::map(&Schema::STR)),
         ];
-        pub static PingPayload: [::chanx::schema::Field; 2usize] = [
-            ::chanx::schema::Field {
-                wire: "request_id",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uuid),
-                }),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "ts",
-                schema: ::chanx::schema::Schema::Int(::chanx::schema::NumRules {
-                    minimum: ::core::option::Option::Some(0f64),
-                    maximum: ::core::option::Option::None,
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
-                }),
-                required: false,
-            },
+        pub static PingPayload: [Field; 2] = [
+            Field::opt("request_id", Schema::Str(StrRules::NONE.format(Format::Uuid))),
+            Field::opt("ts", Schema::Int(NumRules::NONE.minimum(0.0))),
         ];
-        pub static PongPayload: [::chanx::schema::Field; 1usize] = [
-            ::chanx::schema::Field {
-                wire: "request_id",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uuid),
-                }),
-                required: false,
-            },
+        pub static PongPayload: [Field; 1] = [
+            Field::opt("request_id", Schema::Str(StrRules::NONE.format(Format::Uuid))),
         ];
-        pub static NewMessagePayload: [::chanx::schema::Field; 6usize] = [
-            ::chanx::schema::Field {
-                wire: "author",
-                schema: ::chanx::schema::Schema::Named(&super::schema::User),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "text",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "sent_at",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(
-                        ::chanx::schema::Format::DateTime,
-                    ),
-                }),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "priority",
-                schema: ::chanx::schema::Schema::Named(
-                    &super::schema::NewMessagePayloadPriority,
-                ),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "attachment",
-                schema: ::chanx::schema::Schema::Named(
-                    &super::schema::NewMessagePayloadAttachment,
-                ),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "labels",
-                schema: ::chanx::schema::Schema::Map {
-                    values: &::chanx::schema::Schema::Str(
-                        ::chanx::schema::StrRules::NONE,
-                    ),
+        pub static NewMessagePayload: [Field; 6] = [
+            Field::req("author", Schema::Named(&super::schema::User)),
+            Field::req("text", Schema::STR),
+            Field::req("sent_at", Schema::Str(StrRules::NONE.format(Format::DateTime))),
+            Field::opt(
+                "priority",
+                Schema::Named(&super::schema::NewMessagePayloadPriority),
+            ),
+            Field::opt(
+                "attachment",
+                Schema::Named(&super::schema::NewMessagePayloadAttachment),
+            ),
+            Field::opt(
+                "labels",
+                Schema::Map {
+                    values: &Schema::STR,
                     key_pattern: ::core::option::Option::Some(&super::patterns::P0),
                 },
-                required: false,
-            },
+            ),
         ];
-        pub static ErrorPayload: [::chanx::schema::Field; 3usize] = [
-            ::chanx::schema::Field {
-                wire: "code",
-                schema: ::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "message",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "retry_after_ms",
-                schema: ::chanx::schema::Schema::Int(::chanx::schema::NumRules {
-                    minimum: ::core::option::Option::Some(0f64),
-                    maximum: ::core::option::Option::Some(60000f64),
-                    exclusive_minimum: ::core::option::Option::None,
-                    exclusive_maximum: ::core::option::Option::None,
-                    multiple_of: ::core::option::Option::None,
-                }),
-                required: false,
-            },
+        pub static ErrorPayload: [Field; 3] = [
+            Field::req("code", Schema::INT),
+            Field::req("message", Schema::STR),
+            Field::opt(
+                "retry_after_ms",
+                Schema::Int(NumRules::NONE.minimum(0.0).maximum(60000.0)),
+            ),
         ];
-        pub static BaseError: [::chanx::schema::Field; 2usize] = [
-            ::chanx::schema::Field {
-                wire: "code",
-                schema: ::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "message",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
+        pub static BaseError: [Field; 2] = [
+            Field::req("code", Schema::INT),
+            Field::req("message", Schema::STR),
         ];
-        pub static ImageAttachment: [::chanx::schema::Field; 3usize] = [
-            ::chanx::schema::Field {
-                wire: "url",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uri),
-                }),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "width",
-                schema: ::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "height",
-                schema: ::chanx::schema::Schema::Int(::chanx::schema::NumRules::NONE),
-                required: true,
-            },
+        pub static ImageAttachment: [Field; 3] = [
+            Field::req("url", Schema::Str(StrRules::NONE.format(Format::Uri))),
+            Field::req("width", Schema::INT),
+            Field::req("height", Schema::INT),
         ];
-        pub static LinkAttachment: [::chanx::schema::Field; 2usize] = [
-            ::chanx::schema::Field {
-                wire: "href",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uri),
-                }),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "title",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: false,
-            },
+        pub static LinkAttachment: [Field; 2] = [
+            Field::req("href", Schema::Str(StrRules::NONE.format(Format::Uri))),
+            Field::opt("title", Schema::STR),
         ];
-        pub static ThreadNode: [::chanx::schema::Field; 2usize] = [
-            ::chanx::schema::Field {
-                wire: "message_id",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules::NONE),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "parent",
-                schema: ::chanx::schema::Schema::Named(&super::schema::ThreadNode),
-                required: false,
-            },
+        pub static ThreadNode: [Field; 2] = [
+            Field::req("message_id", Schema::STR),
+            Field::opt("parent", Schema::Named(&super::schema::ThreadNode)),
         ];
-        pub static User: [::chanx::schema::Field; 4usize] = [
-            ::chanx::schema::Field {
-                wire: "id",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::None,
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::Some(::chanx::schema::Format::Uuid),
-                }),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "name",
-                schema: ::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                    min_length: ::core::option::Option::Some(1u64),
-                    max_length: ::core::option::Option::None,
-                    pattern: ::core::option::Option::None,
-                    format: ::core::option::Option::None,
-                }),
-                required: true,
-            },
-            ::chanx::schema::Field {
-                wire: "status",
-                schema: ::chanx::schema::Schema::Named(&super::schema::UserStatus),
-                required: false,
-            },
-            ::chanx::schema::Field {
-                wire: "avatar_url",
-                schema: ::chanx::schema::Schema::Nullable(
-                    &::chanx::schema::Schema::Str(::chanx::schema::StrRules {
-                        min_length: ::core::option::Option::None,
-                        max_length: ::core::option::Option::None,
-                        pattern: ::core::option::Option::None,
-                        format: ::core::option::Option::Some(
-                            ::chanx::schema::Format::Uri,
-                        ),
-                    }),
-                ),
-                required: false,
-            },
+        pub static User: [Field; 4] = [
+            Field::req("id", Schema::Str(StrRules::NONE.format(Format::Uuid))),
+            Field::req("name", Schema::Str(StrRules::NONE.min_length(1))),
+            Field::opt("status", Schema::Named(&super::schema::UserStatus)),
+            Field::opt(
+                "avatar_url",
+                Schema::Nullable(&Schema::Str(StrRules::NONE.format(Format::Uri))),
+            ),
         ];
     }
     /// Variants of unions.
     pub mod variants {
-        pub static ClientMessage: [::chanx::schema::Variant; 3usize] = [
-            ::chanx::schema::Variant {
-                name: "JoinPayload",
-                tag: ::core::option::Option::Some("join"),
-                schema: ::chanx::schema::Schema::Named(&super::schema::JoinPayload),
-            },
-            ::chanx::schema::Variant {
-                name: "SendTextPayload",
-                tag: ::core::option::Option::Some("send_text"),
-                schema: ::chanx::schema::Schema::Named(&super::schema::SendTextPayload),
-            },
-            ::chanx::schema::Variant {
-                name: "PingPayload",
-                tag: ::core::option::Option::Some("ping"),
-                schema: ::chanx::schema::Schema::Named(&super::schema::PingPayload),
-            },
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+        pub static ClientMessage: [Variant; 3] = [
+            Variant::tagged(
+                "JoinPayload",
+                "join",
+                Schema::Named(&super::schema::JoinPayload),
+            ),
+            Variant::tagged(
+                "SendTextPayload",
+                "send_text",
+                Schema::Named(&super::schema::SendTextPayload),
+            ),
+            Variant::tagged(
+                "PingPayload",
+                "ping",
+                Schema::Named(&super::schema::PingPayload),
+            ),
         ];
-        pub static NewMessagePayloadAttachment: [::chanx::schema::Variant; 2usize] = [
-            ::chanx::schema::Variant {
-                name: "ImageAttachment",
-                tag: ::core::option::Option::None,
-                schema: ::chanx::schema::Schema::Named(&super::schema::ImageAttachment),
-            },
-            ::chanx::schema::Variant {
-                name: "LinkAttachment",
-                tag: ::core::option::Option::None,
-                schema: ::chanx::schema::Schema::Named(&super::schema::LinkAttachment),
-            },
+        pub static NewMessagePayloadAttachment: [Variant; 2] = [
+            Variant::new(
+                "ImageAttachment",
+                Schema::Named(&super::schema::ImageAttachment),
+            ),
+            Variant::new("LinkAttachment", Schema::Named(&super::schema::LinkAttachment)),
         ];
     }
     /// Compiled-once patterns.
     pub mod patterns {
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
         /// `^x-`
-        pub static P0: ::chanx::schema::Pattern = ::chanx::schema::Pattern::new("^x-");
+        pub static P0: Pattern = Pattern::new("^x-");
     }
     /// Default values of properties.
     pub mod defaults {

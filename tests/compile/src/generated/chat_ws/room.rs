@@ -353,19 +353,53 @@ impl<H: RoomHandler> ::chanx::Service<Room> for RoomService<H> {
         ::std::boxed::Box::pin(self.0.on_disconnect(ctx))
     }
 }
-/// Operation `broadcastMessage`: builds the frame to push (`newMessage`); send it with the runtime's hub (`hub.send(&conn, &msg)` / `hub.broadcast(group, &msg)`).
-pub fn broadcast_message(msg: super::common::NewMessagePayload) -> ServerMessage {
-    ServerMessage::NewMessage(msg)
+/// Operation `broadcastMessage`: sends `newMessage` to every member of `group` through the hub (encoded once). The report counts deliveries and drops.
+pub async fn broadcast_message(
+    hub: &::chanx::Hub,
+    group: &str,
+    msg: super::common::NewMessagePayload,
+) -> ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> {
+    hub.broadcast(group, &ServerMessage::NewMessage(msg)).await
 }
-/// Operation `sendError`: builds the frame to push (`error`); send it with the runtime's hub (`hub.send(&conn, &msg)` / `hub.broadcast(group, &msg)`).
-pub fn send_error(msg: super::common::ErrorPayload) -> ServerMessage {
-    ServerMessage::Error(msg)
+/// Operation `broadcastMessage`: sends `newMessage` to the connection `to` through the hub.
+pub async fn broadcast_message_to(
+    hub: &::chanx::Hub,
+    to: &::chanx::ConnId,
+    msg: super::common::NewMessagePayload,
+) -> ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> {
+    hub.send(to, &ServerMessage::NewMessage(msg)).await
+}
+/// Operation `sendError`: sends `error` to every member of `group` through the hub (encoded once). The report counts deliveries and drops.
+pub async fn send_error(
+    hub: &::chanx::Hub,
+    group: &str,
+    msg: super::common::ErrorPayload,
+) -> ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> {
+    hub.broadcast(group, &ServerMessage::Error(msg)).await
+}
+/// Operation `sendError`: sends `error` to the connection `to` through the hub.
+pub async fn send_error_to(
+    hub: &::chanx::Hub,
+    to: &::chanx::ConnId,
+    msg: super::common::ErrorPayload,
+) -> ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> {
+    hub.send(to, &ServerMessage::Error(msg)).await
 }
 /// Static schema descriptors of this channel's inline payloads. Not part of the API.
 #[doc(hidden)]
 pub mod __chanx {
     /// Frame schemas that are not named types.
-    pub mod schema {}
+    pub mod schema {
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+    }
     /// Compiled-once patterns.
-    pub mod patterns {}
+    pub mod patterns {
+        use ::chanx::schema::{
+            Additional, ArrayRules, Const, Field, Format, NumRules, Object, Pattern,
+            Schema, StrRules, Union, Variant,
+        };
+    }
 }
