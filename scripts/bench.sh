@@ -165,7 +165,7 @@ if stalls:
         st = r["results"].get("stalled", {})
         print(f"- {r['server']} run {r['run']}: {st.get('outcome')}; {st.get('received_on_resume')} of {st.get('expected')}; "
               + (f"server dropped it at {st['server_fd_drop_ms']} ms" if st.get('server_fd_drop_ms') is not None else "server never dropped it")
-              + f" (flood ended at {st.get('flood_end_ms')} ms)")
+              + f" (flood ended at {st.get('flood_end_ms')} ms, it resumed reading at {st.get('resume_at_ms')} ms)")
 PY
 }
 

@@ -161,16 +161,22 @@ pub async fn run(
     };
     let delivery_s = last_delivery.duration_since(flood_start).as_secs_f64();
 
-    let stalled = match (staller.take(), stall) {
-        (Some(ws), Some(s)) => Some(resume_stalled(ws, sent, s.resume).await),
-        _ => None,
+    let resume_at_ms = flood_start.elapsed().as_millis() as u64;
+    let (stalled, staller) = match (staller.take(), stall) {
+        (Some(ws), Some(s)) => {
+            let (report, ws) = resume_stalled(ws, sent, s.resume).await;
+            (Some(report), Some(ws))
+        }
+        _ => (None, None),
     };
+    // Stop sampling before any of our connections is closed, so a drop in the server's
+    // descriptors is the server's doing.
     let _ = sampler_stop.send(true);
     let samples = match sampler {
         Some(h) => h.await.unwrap_or_default(),
         None => Vec::new(),
     };
-    drop((sinks, streams));
+    drop((sinks, streams, staller));
 
     let mut out = json!({
         "room": room,
@@ -205,6 +211,7 @@ pub async fn run(
         if let Some(obj) = stalled.as_object_mut() {
             obj.insert("server_fd_drop_ms".into(), json!(drop_ms));
             obj.insert("flood_end_ms".into(), json!((send_s * 1000.0).round()));
+            obj.insert("resume_at_ms".into(), json!(resume_at_ms));
         }
         map.insert("stalled".into(), stalled);
         map.insert(
@@ -333,7 +340,7 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Reads what the stalled member still gets for `resume` seconds and how its connection ended.
-async fn resume_stalled(mut ws: Ws, expected: u64, resume: f64) -> Value {
+async fn resume_stalled(mut ws: Ws, expected: u64, resume: f64) -> (Value, Ws) {
     let started = Instant::now();
     let until = tokio::time::Instant::now() + Duration::from_secs_f64(resume);
     let mut received = 0u64;
@@ -359,12 +366,13 @@ async fn resume_stalled(mut ws: Ws, expected: u64, resume: f64) -> Value {
             Ok(Some(Ok(_))) => {}
         }
     };
-    json!({
+    let report = json!({
         "expected": expected,
         "received_on_resume": received,
         "outcome": outcome,
         "resume_read_s": round3(started.elapsed().as_secs_f64()),
-    })
+    });
+    (report, ws)
 }
 
 type Samples = Vec<(u64, ProcSample)>;
