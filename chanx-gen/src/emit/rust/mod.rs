@@ -25,6 +25,11 @@
 //!   passes its checks wins. When none does, every variant's problems are reported.
 //! - A `receive` operation with one message takes that message's payload type; with several it
 //!   takes the direction's `ClientMessage` (dispatch routes the listed variants to it).
+//! - A `send` operation becomes two async push helpers named from `Operation::method`:
+//!   `method(hub, group, msg)` broadcasts through `::chanx::Hub::broadcast`, `method_to(hub, to,
+//!   msg)` sends to one connection through `::chanx::Hub::send`; both return the hub's
+//!   `SendReport`. `msg` is the payload type (none for a unit message, `impl Into<ServerMessage>`
+//!   for several messages).
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
