@@ -6,7 +6,7 @@
 //! # Shape of the output
 //! - `mod.rs`: crate-level docs, the lint `allow`s (scoped to the generated module), `pub mod`
 //!   lines.
-//! - `common.rs` (renamed when a channel module takes the name): every [`TypeDef`] of the IR with
+//! - `common.rs` (renamed when a channel module takes the name): every [`TypeDef`](crate::ir::TypeDef) of the IR with
 //!   serde derives (`#[serde(crate = "::chanx::serde")]`), a `::chanx::schema::Check` impl, and a
 //!   hidden `__chanx` module holding the static schema descriptors the runtime walks.
 //! - `<channel>.rs`: marker, params, `ClientMessage` / `ServerMessage` with their
