@@ -16,7 +16,7 @@
 //! - The tag property of a frame is not a struct field: the message enum writes it. A struct used
 //!   as a frame of a tagged direction (or as a variant of a union with a discriminator) loses
 //!   that property; used elsewhere it is still accepted on input but not written on output.
-//! - Optional / nullable fields (see [`types`]): required → `T`; required and nullable →
+//! - Optional / nullable fields (see the `types` module): required → `T`; required and nullable →
 //!   `Option<T>` that must be present and serializes `null`; optional and nullable (Chanx's
 //!   `anyOf [T, null], default: null`) → `Option<T>`, absent means `None`, `None` serializes as
 //!   `null` like Chanx does; optional, not nullable → `Option<T>` skipped when `None`, `null`
