@@ -2,8 +2,9 @@
 //! in a `Router`, turns the upgrade request into a [`Handshake`], and translates axum's
 //! WebSocket messages to and from [`Frame`]s. Owns no connection logic.
 //!
-//! Sockets get a small read buffer ([`Config::read_buffer_size`], 4 KiB by default, instead of
-//! axum's 128 KiB) and the channel's frame-size limit.
+//! Sockets get a small read buffer
+//! ([`Config::read_buffer_size`](crate::Config::read_buffer_size), 4 KiB by default, instead
+//! of axum's 128 KiB) and the channel's frame-size limit.
 
 use axum::Router;
 use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
