@@ -7,7 +7,7 @@
 //! a [`Mailbox`] (the sending end of that outbox) with the layer under its [`ConnId`]. A layer
 //! routes a [`Payload`] (already encoded bytes, shared by every recipient of a broadcast) to
 //! mailboxes; [`Mailbox::deliver`] never waits: a full outbox applies the channel's
-//! [`SlowConsumer`](crate::config::SlowConsumer) policy and the outcome is counted in the
+//! [`SlowConsumer`] policy and the outcome is counted in the
 //! [`SendReport`]. When the connection ends it leaves its groups and is detached.
 //!
 //! A layer that spans processes (Redis) keeps local mailboxes the same way and forwards
