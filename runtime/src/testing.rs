@@ -386,3 +386,62 @@ fn from_tungstenite(m: tungstenite::Message) -> Option<Frame> {
         tungstenite::Message::Frame(_) => return None,
     })
 }
+
+/// A connection context without a socket, to call handler methods directly in unit tests.
+///
+/// It is attached to the hub's layer like a real connection, so `join`, `broadcast` and
+/// [`Hub::send`](crate::Hub::send) to its id work; [`TestContext::sent`] returns what reached its
+/// outbox.
+pub struct TestContext<C: Channel> {
+    ctx: crate::Context<C>,
+    rx: mpsc::Receiver<crate::layer::Outgoing>,
+    hub: crate::Hub,
+}
+
+impl<C: Channel> TestContext<C> {
+    /// A context for a connection with these address parameters.
+    pub fn new(params: C::Params, hub: &crate::Hub) -> Self {
+        Self::with_auth(params, hub, None)
+    }
+
+    /// A context whose authenticator returned `auth` ([`Context::auth`](crate::Context::auth)).
+    pub fn with_auth(params: C::Params, hub: &crate::Hub, auth: Option<crate::AuthData>) -> Self {
+        use std::sync::Arc;
+        let layer = hub.layer();
+        let id = layer.new_conn_id();
+        let shared = Arc::new(crate::layer::ConnShared::new(
+            id,
+            crate::SlowConsumer::default(),
+            hub.metrics_handle().clone(),
+        ));
+        let (tx, rx) = mpsc::channel(1024);
+        let mailbox = crate::layer::Mailbox::new(tx, shared.clone());
+        layer.attach(mailbox.clone());
+        let path = C::ADDRESS.unwrap_or_default().to_owned();
+        let ctx = crate::Context::new(shared, mailbox, params, path, auth, hub.clone());
+        Self { ctx, rx, hub: hub.clone() }
+    }
+
+    /// The context to pass to handler methods.
+    pub fn ctx(&self) -> &crate::Context<C> {
+        &self.ctx
+    }
+
+    /// The text frames queued for this connection so far, parsed (replies are not included:
+    /// handler methods return them).
+    pub fn sent(&mut self) -> Vec<Value> {
+        let mut out = Vec::new();
+        while let Ok(item) = self.rx.try_recv() {
+            if let crate::layer::Outgoing::Text(b, _) = item {
+                out.push(serde_json::from_slice(&b).unwrap_or(Value::Null));
+            }
+        }
+        out
+    }
+}
+
+impl<C: Channel> Drop for TestContext<C> {
+    fn drop(&mut self) {
+        self.hub.layer().detach(self.ctx.id());
+    }
+}

@@ -120,6 +120,10 @@ impl chanx::Service<Chat> for WithBinary {
     }
 }
 
+pub fn echo_msg(text: &str) -> EchoMessage {
+    EchoMessage { payload: ChatPayload { text: text.to_owned(), seq: None, sent_at: None } }
+}
+
 pub fn echo(text: &str) -> ClientMessage {
     ClientMessage::EchoMessage(EchoMessage {
         payload: ChatPayload { text: text.to_owned(), seq: None, sent_at: None },
