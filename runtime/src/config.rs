@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::limits::Limits;
+
 /// What happens when a delivery finds a connection's outbox full.
 ///
 /// Deliveries never wait: a full outbox means the client reads slower than the server writes.
@@ -63,6 +65,8 @@ pub struct Config {
     pub auth_failure: AuthFailure,
     /// Read buffer of each socket, for adapters that have one (axum). Default 4 KiB.
     pub read_buffer_size: usize,
+    /// JSON nesting depth, message rate and connection count limits (see [`Limits`]).
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             drain_timeout: Duration::from_secs(5),
             auth_failure: AuthFailure::default(),
             read_buffer_size: 4 * 1024,
+            limits: Limits::default(),
         }
     }
 }
@@ -140,6 +145,12 @@ impl Config {
     /// Sets [`Config::read_buffer_size`].
     pub fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.read_buffer_size = bytes;
+        self
+    }
+
+    /// Sets [`Config::limits`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 }

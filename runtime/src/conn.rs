@@ -33,6 +33,7 @@ use crate::context::{AuthData, Context};
 use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
 use crate::hub::{Hub, Metrics};
 use crate::layer::{ChannelLayer, ConnId, ConnShared, Mailbox, Origin, Outgoing};
+use crate::limits::{self, Bucket, ConnCounter, ConnPermit, Verdict};
 use crate::message::Message;
 use crate::protocol::{self, Ref};
 
@@ -45,6 +46,7 @@ pub struct Endpoint<C: Channel> {
     auth: Option<Arc<dyn Authenticator>>,
     origins: Arc<[String]>,
     address: Arc<str>,
+    conns: Arc<ConnCounter>,
 }
 
 impl<C: Channel> Clone for Endpoint<C> {
@@ -56,6 +58,7 @@ impl<C: Channel> Clone for Endpoint<C> {
             auth: self.auth.clone(),
             origins: self.origins.clone(),
             address: self.address.clone(),
+            conns: self.conns.clone(),
         }
     }
 }
@@ -87,6 +90,7 @@ pub struct Accepted<C: Channel> {
     path: String,
     auth: Option<AuthData>,
     refuse: Option<CloseFrame>,
+    permit: Option<ConnPermit>,
 }
 
 impl<C: Channel> std::fmt::Debug for Accepted<C> {
@@ -121,6 +125,7 @@ impl<C: Channel> Endpoint<C> {
             auth: None,
             origins: Arc::from(Vec::new()),
             address: address.into(),
+            conns: Arc::default(),
         }
     }
 
@@ -175,8 +180,18 @@ impl<C: Channel> Endpoint<C> {
         }
         let params = C::Params::from_path(&req.path_values)
             .map_err(|e| Rejected { status: 400, detail: e.to_string() })?;
-        let mut accepted =
-            Accepted { params: Some(params), path: req.path.clone(), auth: None, refuse: None };
+        let Some(permit) = self.conns.try_acquire(self.config.limits.max_connections) else {
+            self.hub.metrics_handle().count_refused_full();
+            tracing::warn!(path = %req.path, open = self.conns.open(), "connection limit reached, refusing upgrade");
+            return Err(Rejected { status: 503, detail: "too many connections".to_owned() });
+        };
+        let mut accepted = Accepted {
+            params: Some(params),
+            path: req.path.clone(),
+            auth: None,
+            refuse: None,
+            permit: Some(permit),
+        };
         if let Some(auth) = &self.auth {
             let result = AssertUnwindSafe(auth.authenticate(req)).catch_unwind().await;
             match result {
@@ -259,6 +274,7 @@ impl<C: Channel> Endpoint<C> {
             let close = shared.close_request().and_then(|r| r.frame);
             tracing::debug!(close = ?close.as_ref().map(|c| c.code), "connection closed");
             drop(registration);
+            drop(accepted.permit);
         };
         body.instrument(span).await
     }
@@ -312,6 +328,7 @@ impl<C: Channel> Endpoint<C> {
         let close_now = |code: u16, reason: &'static str| {
             shared.request_close(Some(CloseFrame::new(code, reason)), false);
         };
+        let mut bucket = cfg.limits.rate.map(|r| Bucket::new(r, Instant::now()));
         loop {
             let next = tokio::select! {
                 biased;
@@ -360,13 +377,25 @@ impl<C: Channel> Endpoint<C> {
                     let Ok(text) = std::str::from_utf8(&bytes) else {
                         return close_now(close_code::INVALID_PAYLOAD, "invalid utf-8");
                     };
-                    self.handle_text(ctx, text).await;
+                    match self.admit(ctx, &mut bucket) {
+                        Verdict::Allow => self.handle_text(ctx, text).await,
+                        Verdict::Refuse => {}
+                        Verdict::Close => {
+                            return close_now(close_code::POLICY_VIOLATION, "rate limit exceeded");
+                        }
+                    }
                 }
                 Frame::Binary(bytes) => {
                     if bytes.len() > cfg.max_frame_size {
                         return close_now(close_code::MESSAGE_TOO_BIG, "frame too large");
                     }
-                    self.handle_binary(ctx, bytes).await;
+                    match self.admit(ctx, &mut bucket) {
+                        Verdict::Allow => self.handle_binary(ctx, bytes).await,
+                        Verdict::Refuse => {}
+                        Verdict::Close => {
+                            return close_now(close_code::POLICY_VIOLATION, "rate limit exceeded");
+                        }
+                    }
                 }
                 Frame::Ping(payload) => {
                     if !transport.answers_pings {
@@ -384,8 +413,35 @@ impl<C: Channel> Endpoint<C> {
         }
     }
 
+    /// Takes a token for one client frame; a refused frame gets a `rate_limited` error frame.
+    fn admit(&self, ctx: &Context<C>, bucket: &mut Option<Bucket>) -> Verdict {
+        let Some(bucket) = bucket else { return Verdict::Allow };
+        let verdict = bucket.take(Instant::now());
+        let metrics = self.hub.metrics_handle();
+        match verdict {
+            Verdict::Allow => {}
+            Verdict::Refuse => {
+                metrics.count_rate_limited();
+                tracing::debug!(outcome = "rate_limited", "frame refused");
+                let item = limits::rate_limited(bucket.limit());
+                ctx.send_encoded(protocol::error_items_frame(&[item]), true);
+            }
+            Verdict::Close => {
+                metrics.count_rate_limited();
+                metrics.count_rate_closed();
+                tracing::warn!("rate limit exceeded, closing");
+            }
+        }
+        verdict
+    }
+
     /// Decodes one text frame, runs its handler, queues the reply, errors and completion.
     async fn handle_text(&self, ctx: &Context<C>, text: &str) {
+        if let Err(item) = limits::check_depth(text.as_bytes(), self.config.limits.max_json_depth) {
+            tracing::debug!(outcome = "too_deep", "frame refused");
+            ctx.send_encoded(protocol::error_items_frame(&[item]), false);
+            return;
+        }
         let reference = match protocol::peek_envelope(text) {
             Ok(r) => r,
             Err(items) => {

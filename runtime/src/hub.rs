@@ -26,6 +26,9 @@ pub struct Metrics {
     handler_failures: AtomicU64,
     handler_panics: AtomicU64,
     idle_closed: AtomicU64,
+    rate_limited: AtomicU64,
+    rate_closed: AtomicU64,
+    refused_full: AtomicU64,
     no_active: Notify,
 }
 
@@ -48,6 +51,15 @@ impl Metrics {
     pub(crate) fn count_idle_closed(&self) {
         self.idle_closed.fetch_add(1, Ordering::Relaxed);
     }
+    pub(crate) fn count_rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn count_rate_closed(&self) {
+        self.rate_closed.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn count_refused_full(&self) {
+        self.refused_full.fetch_add(1, Ordering::Relaxed);
+    }
     pub(crate) fn connection_opened(&self) {
         self.opened.fetch_add(1, Ordering::Relaxed);
         self.active.fetch_add(1, Ordering::SeqCst);
@@ -68,6 +80,9 @@ impl Metrics {
             handler_failures: self.handler_failures.load(Ordering::Relaxed),
             handler_panics: self.handler_panics.load(Ordering::Relaxed),
             idle_closed: self.idle_closed.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            rate_closed: self.rate_closed.load(Ordering::Relaxed),
+            refused_full: self.refused_full.load(Ordering::Relaxed),
         }
     }
 }
@@ -91,6 +106,12 @@ pub struct MetricsSnapshot {
     pub handler_panics: u64,
     /// Connections closed by the idle timeout.
     pub idle_closed: u64,
+    /// Client frames refused by the rate limit (answered with a `rate_limited` error).
+    pub rate_limited: u64,
+    /// Connections closed with 1008 for going on past the rate limit.
+    pub rate_closed: u64,
+    /// Upgrades refused with HTTP 503 because the endpoint had its maximum of connections.
+    pub refused_full: u64,
 }
 
 /// Where a captured message went.

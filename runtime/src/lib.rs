@@ -72,6 +72,8 @@
 //! in-memory transport and `testing::Communicator`. `yaml`: serve a YAML spec as JSON too.
 #![deny(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod accept;
 #[cfg(feature = "actix")]
 pub mod actix;
 pub mod auth;
@@ -86,6 +88,7 @@ pub mod docs;
 pub mod frame;
 pub mod hub;
 pub mod layer;
+pub mod limits;
 pub mod message;
 pub mod protocol;
 pub mod route;
@@ -106,6 +109,7 @@ pub use hub::{BlockingHub, Hub, MetricsSnapshot};
 pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
 #[cfg(feature = "redis")]
 pub use layer::{RedisConfig, RedisLayer};
+pub use limits::{Limits, RateLimit};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};
 
 /// Re-exports used by generated code; not part of the stable API.
