@@ -125,11 +125,16 @@ pub fn endpoint(hub: &Hub, allowed_origins: &[String]) -> Endpoint<Chat> {
 
 /// The whole app: the WebSocket channel, the announce route, the docs and the chat page.
 pub fn app(hub: &Hub, allowed_origins: &[String]) -> anyhow::Result<Router> {
+    app_with(hub, allowed_origins, chanx::Config::default())
+}
+
+/// The whole app, with these connection settings (limits, timeouts) for the chat channel.
+pub fn app_with(hub: &Hub, allowed_origins: &[String], config: chanx::Config) -> anyhow::Result<Router> {
     let docs = Docs::from_yaml_str(SPEC_YAML)?.with_html(DOCS_HTML);
     Ok(Router::new()
         .route("/rooms/{room}/announce", post(announce))
         .with_state(hub.clone())
-        .channel(endpoint(hub, allowed_origins))
+        .channel(endpoint(hub, allowed_origins).with_config(config))
         .merge(chanx::axum::docs_router(docs))
         .merge(web::router()))
 }

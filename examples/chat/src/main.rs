@@ -17,6 +17,31 @@ struct Args {
     /// (`redis://127.0.0.1:6379`); without it, rooms live in this process only.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    /// Seconds a client has to send its HTTP request after connecting.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    handshake_timeout: f64,
+    /// Seconds of silence (not even a pong) after which a connection is closed with 1001.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    idle_timeout: f64,
+    /// Open WebSocket connections at most; more get HTTP 503.
+    #[arg(long, value_name = "N", default_value_t = chanx::Limits::default().max_connections.unwrap_or(usize::MAX))]
+    max_connections: usize,
+    /// Messages per second one connection may send (bursts of twice that); 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    rate_limit: u32,
+}
+
+impl Args {
+    fn config(&self) -> anyhow::Result<chanx::Config> {
+        let secs = |s: f64, what: &str| {
+            std::time::Duration::try_from_secs_f64(s).with_context(|| format!("--{what} {s}"))
+        };
+        let rate = (self.rate_limit > 0).then(|| chanx::RateLimit::per_second(self.rate_limit));
+        let limits = chanx::Limits::default().max_connections(Some(self.max_connections)).rate(rate);
+        Ok(chanx::Config::default()
+            .idle_timeout(Some(secs(self.idle_timeout, "idle-timeout")?))
+            .limits(limits))
+    }
 }
 
 #[tokio::main]
@@ -37,17 +62,19 @@ async fn main() -> anyhow::Result<()> {
             chanx::Hub::new(layer)
         }
     };
-    let app = chat_example::app(&hub, &args.allowed_origins)?;
+    let app = chat_example::app_with(&hub, &args.allowed_origins, args.config()?)?;
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    let shutdown = async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down");
-        let clean = hub.shutdown(chat_example::SHUTDOWN_GRACE).await;
-        tracing::info!(clean, "connections closed");
-    };
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let handshake_timeout = std::time::Duration::try_from_secs_f64(args.handshake_timeout)
+        .with_context(|| format!("--handshake-timeout {}", args.handshake_timeout))?;
+    let listener = chanx::accept::HandshakeTimeout::new(listener, handshake_timeout);
+    // Stop accepting first; upgraded sockets are the hub's, closed with 1001 after their
+    // outboxes are flushed (each within the drain timeout, all within SHUTDOWN_GRACE).
+    axum::serve(listener, app).with_graceful_shutdown(wait_for_signal()).await?;
+    tracing::info!("shutting down");
+    let clean = hub.shutdown(chat_example::SHUTDOWN_GRACE).await;
+    tracing::info!(clean, "connections closed");
     Ok(())
 }
 
