@@ -328,6 +328,11 @@ impl<C: Channel> Endpoint<C> {
         let close_now = |code: u16, reason: &'static str| {
             shared.request_close(Some(CloseFrame::new(code, reason)), false);
         };
+        // Past the rate limit: replies and `rate_limited` errors already queued go out first.
+        let close_rate = || {
+            let frame = CloseFrame::new(close_code::POLICY_VIOLATION, "rate limit exceeded");
+            shared.request_close(Some(frame), true);
+        };
         let mut bucket = cfg.limits.rate.map(|r| Bucket::new(r, Instant::now()));
         loop {
             let next = tokio::select! {
@@ -381,7 +386,7 @@ impl<C: Channel> Endpoint<C> {
                         Verdict::Allow => self.handle_text(ctx, text).await,
                         Verdict::Refuse => {}
                         Verdict::Close => {
-                            return close_now(close_code::POLICY_VIOLATION, "rate limit exceeded");
+                            return close_rate();
                         }
                     }
                 }
@@ -393,7 +398,7 @@ impl<C: Channel> Endpoint<C> {
                         Verdict::Allow => self.handle_binary(ctx, bytes).await,
                         Verdict::Refuse => {}
                         Verdict::Close => {
-                            return close_now(close_code::POLICY_VIOLATION, "rate limit exceeded");
+                            return close_rate();
                         }
                     }
                 }

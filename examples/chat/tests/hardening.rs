@@ -320,10 +320,22 @@ async fn a_client_over_the_rate_gets_errors_then_1008() {
         }
     }
     assert!(pongs >= 40 && limited >= 10, "pongs {pongs}, limited {limited}");
-    // Going on: after 100 refusals without a calm second, closed with 1008 (replies still queued
-    // are dropped with it).
+    // Going on: after 100 refusals without a calm second, closed with 1008, once what was
+    // already queued is sent.
     raw.stream.write_all(&pings(200)).await.expect("send");
-    assert_eq!(raw.close_code(Duration::from_secs(10)).await, Some(1008));
+    let mut limited = 0;
+    let reason = loop {
+        match raw.read_frame(Duration::from_secs(10)).await.expect("frames, then a close frame") {
+            (0x1, text) => limited += usize::from(text.windows(12).any(|w| w == b"rate_limited")),
+            (0x8, p) => {
+                assert_eq!(u16::from_be_bytes([p[0], p[1]]), 1008);
+                break String::from_utf8_lossy(&p[2..]).into_owned();
+            }
+            _ => {}
+        }
+    };
+    assert_eq!(reason, "rate limit exceeded");
+    assert!(limited >= 50, "{limited} rate_limited errors before the close");
     // Others are not affected.
     c.send_json(&ping()).await;
     assert_eq!(c.receive_json().await["action"], "pong");
