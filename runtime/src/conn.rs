@@ -13,8 +13,8 @@
 //!   handled **one at a time, in order**: replies keep the order of requests. The reader never
 //!   waits for the writer: replies, errors and completion frames are queued with `try_send`.
 //! - **Closing**: client close (echoed), idle timeout (1001), oversized frame (1009), invalid
-//!   UTF-8 (1007), slow consumer (policy), failed `on_connect` (1011), hub shutdown (1001 after
-//!   draining the outbox). Then `on_disconnect` runs, the connection leaves its groups and is
+//!   UTF-8 (1007), slow consumer (policy), past the rate limit (1008 after draining the outbox),
+//!   failed `on_connect` (1011), hub shutdown (1001 after draining the outbox). Then `on_disconnect` runs, the connection leaves its groups and is
 //!   detached from the layer.
 
 use std::panic::AssertUnwindSafe;
