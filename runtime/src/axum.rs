@@ -5,6 +5,10 @@
 //! Sockets get a small read buffer
 //! ([`Config::read_buffer_size`](crate::Config::read_buffer_size), 4 KiB by default, instead
 //! of axum's 128 KiB) and the channel's frame-size limit.
+//!
+//! `axum::serve` leaves Nagle's algorithm on for accepted sockets: small frames then wait for the
+//! peer's delayed ACK (tens of milliseconds of fan-out latency on loopback). Wrap the listener
+//! with [`nodelay`] (or `ListenerExt::tap_io`) so every socket gets `TCP_NODELAY`.
 
 use axum::Router;
 use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
@@ -19,6 +23,26 @@ use crate::auth::Handshake;
 use crate::channel::{Channel, PathValues};
 use crate::conn::{Endpoint, TransportOptions};
 use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind};
+
+/// A listener whose accepted sockets have `TCP_NODELAY` set, for `axum::serve`:
+///
+/// ```no_run
+/// # async fn run(app: axum::Router) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// axum::serve(chanx::axum::nodelay(listener), app).await
+/// # }
+/// ```
+pub fn nodelay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    fn set(socket: &mut tokio::net::TcpStream) {
+        if let Err(err) = socket.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    }
+    listener.tap_io(set as fn(&mut tokio::net::TcpStream))
+}
 
 /// A router serving the endpoint at its address (`{param}` placeholders are axum's syntax
 /// too). Merge it into your app: `app.merge(chanx::axum::router(endpoint))`.

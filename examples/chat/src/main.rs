@@ -68,7 +68,9 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "listening");
     let handshake_timeout = std::time::Duration::try_from_secs_f64(args.handshake_timeout)
         .with_context(|| format!("--handshake-timeout {}", args.handshake_timeout))?;
-    let listener = chanx::accept::HandshakeTimeout::new(listener, handshake_timeout);
+    // TCP_NODELAY on every accepted socket: small frames go out at once instead of waiting
+    // for the client's delayed ACK.
+    let listener = chanx::accept::HandshakeTimeout::new(chanx::axum::nodelay(listener), handshake_timeout);
     // Stop accepting first; upgraded sockets are the hub's, closed with 1001 after their
     // outboxes are flushed (each within the drain timeout, all within SHUTDOWN_GRACE).
     axum::serve(listener, app).with_graceful_shutdown(wait_for_signal()).await?;
