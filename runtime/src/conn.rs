@@ -10,8 +10,12 @@
 //!   connection.
 //! - **Reader** (the task that called [`Endpoint::run`]): reads a frame, decodes it, runs its
 //!   handler, queues the reply, then reads the next. Messages of one connection are therefore
-//!   handled **one at a time, in order**: replies keep the order of requests. The reader never
-//!   waits for the writer: replies, errors and completion frames are queued with `try_send`.
+//!   handled **one at a time, in order**: replies keep the order of requests. Replies, errors
+//!   and completion frames are queued with `try_send`. The only wait is backpressure on the
+//!   client itself: before handling its next frame, the reader waits (up to the write timeout)
+//!   for room in its own outbox, so a client that pipelines requests faster than it reads the
+//!   replies is slowed down rather than disconnected; one whose outbox stays full past the write
+//!   timeout is closed as a slow consumer. Nothing ever waits for another connection.
 //! - **Closing**: client close (echoed), idle timeout (1001), oversized frame (1009), invalid
 //!   UTF-8 (1007), slow consumer (policy), past the rate limit (1008 after draining the outbox),
 //!   failed `on_connect` (1011), hub shutdown (1001 after draining the outbox). Then `on_disconnect` runs, the connection leaves its groups and is
@@ -383,7 +387,12 @@ impl<C: Channel> Endpoint<C> {
                         return close_now(close_code::INVALID_PAYLOAD, "invalid utf-8");
                     };
                     match self.admit(ctx, &mut bucket) {
-                        Verdict::Allow => self.handle_text(ctx, text).await,
+                        Verdict::Allow => {
+                            if !self.room_for_replies(ctx).await {
+                                return;
+                            }
+                            self.handle_text(ctx, text).await;
+                        }
                         Verdict::Refuse => {}
                         Verdict::Close => {
                             return close_rate();
@@ -395,7 +404,12 @@ impl<C: Channel> Endpoint<C> {
                         return close_now(close_code::MESSAGE_TOO_BIG, "frame too large");
                     }
                     match self.admit(ctx, &mut bucket) {
-                        Verdict::Allow => self.handle_binary(ctx, bytes).await,
+                        Verdict::Allow => {
+                            if !self.room_for_replies(ctx).await {
+                                return;
+                            }
+                            self.handle_binary(ctx, bytes).await;
+                        }
                         Verdict::Refuse => {}
                         Verdict::Close => {
                             return close_rate();
@@ -415,6 +429,18 @@ impl<C: Channel> Endpoint<C> {
                     return;
                 }
             }
+        }
+    }
+
+    /// Backpressure on this client alone: before handling its next frame, wait (up to the write
+    /// timeout) for room in its outbox, so pipelined requests are answered, not dropped. Returns
+    /// `false` when the connection is closing instead.
+    async fn room_for_replies(&self, ctx: &Context<C>) -> bool {
+        let shared = ctx.shared();
+        tokio::select! {
+            biased;
+            () = shared.stop.wait() => false,
+            room = ctx.mailbox().wait_for_room(self.config.write_timeout) => room,
         }
     }
 

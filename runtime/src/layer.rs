@@ -283,6 +283,34 @@ impl Mailbox {
         self.push(item, volatile)
     }
 
+    /// Waits, up to `limit`, until the outbox has room for a reply and its completion frame.
+    ///
+    /// Only the connection's own reader calls this, before it handles the next client frame: a
+    /// client that pipelines requests faster than it reads the replies is slowed down
+    /// (backpressure on that client alone), not disconnected. An outbox that stays full past
+    /// `limit` applies the slow-consumer policy (closing: returns `false`). Deliveries from other
+    /// connections, groups and the hub never wait.
+    pub(crate) async fn wait_for_room(&self, limit: std::time::Duration) -> bool {
+        let wanted = 2.min(self.tx.max_capacity());
+        if self.tx.capacity() >= wanted {
+            return true;
+        }
+        match tokio::time::timeout(limit, self.tx.reserve_many(wanted)).await {
+            Ok(Ok(_permits)) => true,
+            Ok(Err(_closed)) => false,
+            Err(_elapsed) => match self.conn.policy {
+                SlowConsumer::Drop => true,
+                SlowConsumer::Close { code } => {
+                    if self.conn.request_close(Some(CloseFrame::new(code, "slow consumer")), false) {
+                        self.conn.metrics.count_slow_closed();
+                        tracing::warn!(conn = %self.conn.id, code, "outbox full past the write timeout, closing slow consumer");
+                    }
+                    false
+                }
+            },
+        }
+    }
+
     pub(crate) fn push(&self, item: Outgoing, volatile: bool) -> Delivery {
         if self.conn.stop.is_set() {
             return Delivery::Gone;
