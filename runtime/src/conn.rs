@@ -313,7 +313,9 @@ impl<C: Channel> Endpoint<C> {
             }
         };
         if connected {
-            self.read_loop(ctx, stream, transport).await;
+            let mut stream = stream;
+            self.read_loop(ctx, &mut stream, transport).await;
+            linger(&mut stream).await;
         }
         if guarded(|| self.service.on_disconnect(ctx)).await.is_err() {
             self.hub.metrics_handle().count_handler_panic();
@@ -657,7 +659,8 @@ async fn writer_loop<Si>(
                 () = shared.stop.wait() => return Ok(()),
                 item = rx.recv() => {
                     let Some(item) = item else { return Ok(()) };
-                    // A close request interrupts a write stuck on a slow client.
+                    // An immediate close interrupts a write stuck on a slow client; a draining
+                    // close lets the batch finish (its writes have their own timeouts).
                     let batch = async {
                         writer.feed(item).await?;
                         for _ in 0..BATCH {
@@ -670,7 +673,7 @@ async fn writer_loop<Si>(
                     };
                     tokio::select! {
                         biased;
-                        () = shared.stop.wait() => return Ok(()),
+                        () = immediate_close(&shared) => return Ok(()),
                         written = batch => written?,
                     }
                 }
@@ -713,6 +716,35 @@ async fn writer_loop<Si>(
     }
     rx.close();
     let _ = tokio::time::timeout(cfg.write_timeout, sink.close()).await;
+}
+
+/// How long a closing connection keeps reading (and discarding) what the client still sends.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// After the reader stops, keep reading and discarding the client's frames until it closes (or
+/// [`LINGER`] passes). Dropping a socket with unread input makes the kernel send a reset, which
+/// can destroy replies and the close frame the client has not read yet; this is the closing
+/// handshake's "wait for the peer's close".
+async fn linger<St, E>(stream: &mut St)
+where
+    St: Stream<Item = Result<Frame, E>> + Unpin,
+{
+    let _ = tokio::time::timeout(LINGER, async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if matches!(frame, Frame::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Resolves when the connection must close without flushing what is queued.
+async fn immediate_close(shared: &ConnShared) {
+    shared.stop.wait().await;
+    if shared.close_request().is_some_and(|r| r.drain) {
+        std::future::pending::<()>().await;
+    }
 }
 
 async fn tick(interval: &mut Option<tokio::time::Interval>) {

@@ -178,6 +178,31 @@ impl<C: Channel> Communicator<C> {
         self.send_frame(Frame::text(text)).await;
     }
 
+    /// Sends several text frames in one write (over a socket: fed, then flushed once), the way
+    /// a client that pipelines a burst does.
+    ///
+    /// # Panics
+    /// When the connection is gone.
+    pub async fn send_raw_burst(&mut self, texts: impl IntoIterator<Item = String>) {
+        let ok = match &mut self.link {
+            Link::Memory(c) => {
+                let mut ok = true;
+                for text in texts {
+                    ok &= c.tx.send(Frame::text(text)).await.is_ok();
+                }
+                ok
+            }
+            Link::Socket(ws) => {
+                let mut ok = true;
+                for text in texts {
+                    ok &= ws.feed(to_tungstenite(Frame::text(text))).await.is_ok();
+                }
+                ok && ws.flush().await.is_ok()
+            }
+        };
+        assert!(ok, "cannot send: the connection is closed");
+    }
+
     /// Sends a JSON value as a text frame.
     pub async fn send_json(&mut self, value: &Value) {
         self.send_raw(value.to_string()).await;
