@@ -21,8 +21,11 @@
 //!   failed `on_connect` (1011), hub shutdown (1001 after draining the outbox). Then `on_disconnect` runs, the connection leaves its groups and is
 //!   detached from the layer.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -773,7 +776,7 @@ where
     Si::Error: std::fmt::Display,
 {
     async fn write(&mut self, frame: Frame) -> Result<(), WriteFailed> {
-        match tokio::time::timeout(self.timeout, self.sink.feed(frame)).await {
+        match within(self.timeout, self.sink.feed(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(WriteFailed::Error(e.to_string())),
             Err(_) => Err(WriteFailed::Timeout),
@@ -781,7 +784,7 @@ where
     }
 
     async fn flush(&mut self) -> Result<(), WriteFailed> {
-        match tokio::time::timeout(self.timeout, self.sink.flush()).await {
+        match within(self.timeout, self.sink.flush()).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(WriteFailed::Error(e.to_string())),
             Err(_) => Err(WriteFailed::Timeout),
@@ -811,6 +814,19 @@ where
             Outgoing::Pong(bytes) => self.write(Frame::Pong(bytes)).await,
         }
     }
+}
+
+/// Runs one write step under the write timeout, arming the timer only when the step does not
+/// finish on its first poll: most writes only fill the sink's buffer, and a timer per frame costs
+/// a clock read and a timer entry for every delivery.
+async fn within<F: Future + Unpin>(
+    limit: Duration,
+    mut step: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    if let Poll::Ready(out) = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut step).poll(cx))).await {
+        return Ok(out);
+    }
+    tokio::time::timeout(limit, step).await
 }
 
 impl From<std::convert::Infallible> for TransportError {
