@@ -4,6 +4,9 @@
 //!
 //! actix-web 4 is built on `http` 0.2 and `socket2` 0.5, so enabling this feature adds those
 //! second versions next to axum's (`cargo tree -d` shows them); nothing else is duplicated.
+//!
+//! actix-web's `HttpServer` leaves Nagle's algorithm on for accepted sockets, so small frames wait
+//! for the peer's delayed ACK; pass [`nodelay`] to `HttpServer::on_connect` to set `TCP_NODELAY`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,6 +18,22 @@ use crate::auth::Handshake;
 use crate::channel::{Channel, PathValues};
 use crate::conn::{Endpoint, TransportOptions};
 use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind};
+
+/// Sets `TCP_NODELAY` on each accepted TCP socket, for `HttpServer::on_connect`:
+///
+/// ```no_run
+/// # fn run() -> std::io::Result<actix_web::dev::Server> {
+/// use actix_web::{App, HttpServer};
+/// Ok(HttpServer::new(App::new).on_connect(chanx::actix::nodelay).bind("127.0.0.1:0")?.run())
+/// # }
+/// ```
+pub fn nodelay(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(socket) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(err) = socket.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    }
+}
 
 /// Registers the endpoint at its address:
 /// `App::new().configure(chanx::actix::configure(endpoint.clone()))`.
