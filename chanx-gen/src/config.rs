@@ -121,13 +121,19 @@ impl Config {
     }
 
     fn render_ir(&self, ir: &Ir) -> Vec<OutputFile> {
-        let mut files = Vec::new();
-        if self.languages.rust {
-            files.extend(prefixed("rust", emit::rust::emit(ir)));
-        }
-        if self.languages.typescript {
-            files.extend(prefixed("ts", emit::ts::emit(ir)));
-        }
+        let rust = || if self.languages.rust { emit::rust::emit(ir) } else { Vec::new() };
+        let ts = || if self.languages.typescript { emit::ts::emit(ir) } else { Vec::new() };
+        // Both only read the IR; TypeScript fills a core while the Rust units queue up.
+        let (rust, ts) = if self.languages.rust && self.languages.typescript {
+            std::thread::scope(|s| {
+                let ts = s.spawn(ts);
+                let rust = rust();
+                (rust, ts.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            })
+        } else {
+            (rust(), ts())
+        };
+        let mut files: Vec<OutputFile> = prefixed("rust", rust).chain(prefixed("ts", ts)).collect();
         files.sort();
         files
     }
