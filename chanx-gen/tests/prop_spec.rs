@@ -251,7 +251,21 @@ fn assert_located(e: &Error) -> Result<(), TestCaseError> {
 
 /// Parses, builds and emits (Rust only when `rust`: it is the slow part in a debug build, and the
 /// `spec` fuzz target covers it at volume); panics propagate (proptest reports them as failures).
+/// Runs one case on a thread with the stack a program's main thread gets by default (8 MiB, where
+/// the CLI runs the pipeline), not the 2 MiB of a test thread: the property is about the
+/// generator as users run it. Deep nesting is bounded by the loaders (128 levels) and the IR
+/// (inline schemas: 32 levels, see `deep_schemas.rs`).
 fn run(name: &str, text: &str, rust: bool) -> Result<(), TestCaseError> {
+    let (name, text) = (name.to_owned(), text.to_owned());
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || run_on_this_thread(&name, &text, rust))
+        .expect("spawn a test thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+fn run_on_this_thread(name: &str, text: &str, rust: bool) -> Result<(), TestCaseError> {
     let spec = match Spec::from_text(name, text) {
         Ok(spec) => spec,
         Err(e) => return assert_located(&e),

@@ -29,7 +29,7 @@ use crate::names;
 use crate::parse::{NodeRef, Spec};
 
 /// Nesting of anonymous schemas (and `allOf`/`anyOf` redirections) followed before giving up.
-pub const MAX_DEPTH: usize = 64;
+pub const MAX_DEPTH: usize = 32;
 
 /// Properties that commonly tell messages or union variants apart, in order of preference.
 pub const TAG_PREFERENCE: &[&str] =
