@@ -33,3 +33,22 @@ fn a_ref_through_itself_is_a_chain_error_not_a_stack_overflow() {
         assert!(err.to_string().ends_with("$ref chain longer than 64 hops"), "{err}");
     }
 }
+
+/// Stack overflow (found by `prop_spec.rs` with seed 22): a union branch that refers back to the
+/// union itself (`ClientMessage: {oneOf: [{$ref: ClientMessage}, ...]}`) made the search for
+/// constant (tag) properties recurse forever. Every stage must now finish.
+#[test]
+fn a_union_branch_referring_to_its_union_does_not_overflow() {
+    let schemas = "    A:\n      discriminator: action\n      oneOf:\n        - $ref: '#/components/schemas/A'\n        - {type: object, properties: {action: {const: b}}}\n";
+    let text = doc(schemas);
+    // Run on a test thread's small stack on purpose: the recursion was unbounded.
+    match Spec::from_text("api.yaml", &text).map(|spec| ir::build(&spec, &IrOptions::default())) {
+        Ok(Ok(ir)) => {
+            let _ = chanx_gen::emit::rust::emit(&ir);
+            let _ = chanx_gen::emit::ts::emit(&ir);
+            let _ = chanx_gen::emit::docs::emit_html(&ir);
+        }
+        Ok(Err(diagnostics)) => assert!(!diagnostics.is_empty()),
+        Err(e) => panic!("the spec parses: {e}"),
+    }
+}

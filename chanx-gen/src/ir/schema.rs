@@ -659,6 +659,17 @@ impl<'a> Types<'a> {
     /// Properties whose schema is a string constant: name → value (for a union payload, the
     /// value shared by every branch).
     pub fn const_props(&mut self, node: &NodeRef) -> BTreeMap<String, String> {
+        self.const_props_on_path(node, &mut HashSet::new())
+    }
+
+    /// [`Self::const_props`], following union branches; `path` holds the unions being expanded,
+    /// so a branch that refers back to one of them (`U: {oneOf: [{$ref: U}, ...]}`) adds nothing
+    /// instead of recursing forever.
+    fn const_props_on_path(
+        &mut self,
+        node: &NodeRef,
+        path: &mut HashSet<NodeRef>,
+    ) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let mut props = Vec::new();
         self.properties(node, 0, &mut props);
@@ -671,6 +682,9 @@ impl<'a> Types<'a> {
         }
         if out.is_empty() {
             if let Ok((n, v)) = self.spec.resolve(node) {
+                if path.len() > MAX_DEPTH || !path.insert(n.clone()) {
+                    return out;
+                }
                 for key in ["oneOf", "anyOf"] {
                     let Some(Value::Array(branches)) = v.get(key) else { continue };
                     let nodes: Vec<NodeRef> = (0..branches.len())
@@ -678,7 +692,7 @@ impl<'a> Types<'a> {
                         .filter(|b| !self.spec.resolve(b).is_ok_and(|(_, v)| is_null_schema(v)))
                         .collect();
                     let maps: Vec<BTreeMap<String, String>> =
-                        nodes.iter().map(|b| self.const_props(b)).collect();
+                        nodes.iter().map(|b| self.const_props_on_path(b, path)).collect();
                     if let Some(first) = maps.first() {
                         for (k, val) in first {
                             if maps.iter().all(|m| m.get(k) == Some(val)) {
@@ -687,6 +701,7 @@ impl<'a> Types<'a> {
                         }
                     }
                 }
+                path.remove(&n);
             }
         }
         out
