@@ -14,7 +14,7 @@ use chanx::{Endpoint, Frame, Hub, Message, TransportOptions, protocol};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[rustfmt::skip]
-#[path = "../tests/support/gen/mod.rs"]
+#[path = "../../examples/chat/src/api/rust/mod.rs"]
 mod generated;
 
 use generated::chat::*;

@@ -1,5 +1,5 @@
-//! The `chat` channel as `chanx-gen` generates it from `specs/chanx-chat.yaml`.
-//! Regenerate with `chanx-gen generate specs/chanx-chat.yaml -o /tmp/out --rust-only` and copy
-//! `/tmp/out/rust/*.rs` to `runtime/tests/support/gen/`.
+//! The `chat` channel as `chanx-gen` generates it from `specs/chanx-chat.yaml` (the checked-in
+//! code of `examples/chat/src/api/rust/`, regenerated with
+//! `chanx-gen generate specs/chanx-chat.yaml -o examples/chat/src/api --rust-only`).
 
 pub use super::generated::chat::*;
