@@ -25,12 +25,11 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
-use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::auth::{Authenticator, Handshake, origin_allowed};
@@ -42,6 +41,7 @@ use crate::hub::{Hub, Metrics};
 use crate::layer::{ChannelLayer, ConnId, ConnShared, Mailbox, Origin, Outgoing};
 use crate::limits::{self, Bucket, ConnCounter, ConnPermit, Verdict};
 use crate::message::Message;
+use crate::outbox::Outbox;
 use crate::protocol::{self, Ref};
 
 /// A channel ready to be served: its service (generated glue around your handler), the hub,
@@ -241,12 +241,16 @@ impl<C: Channel> Endpoint<C> {
         let metrics = self.hub.metrics_handle().clone();
         let id = layer.new_conn_id();
         let span = tracing::info_span!("ws_connection", conn = %id, channel = C::NAME, path = %accepted.path);
-        let shared = Arc::new(ConnShared::new(id.clone(), self.config.slow_consumer, metrics.clone()));
-        let (tx, rx) = mpsc::channel(self.config.outbox_capacity);
-        let mailbox = Mailbox::new(tx, shared.clone());
+        let shared = Arc::new(ConnShared::new(
+            id.clone(),
+            self.config.slow_consumer,
+            metrics.clone(),
+            self.config.outbox_capacity,
+        ));
+        let mailbox = Mailbox::new(shared.clone());
         let registration = Registration::new(layer.clone(), id, metrics.clone());
         let writer = tokio::spawn(
-            writer_loop(sink, rx, shared.clone(), self.config.clone(), metrics).instrument(span.clone()),
+            writer_loop(sink, shared.clone(), self.config.clone(), metrics).instrument(span.clone()),
         );
         let body = async move {
             tracing::debug!("connection opened");
@@ -396,7 +400,9 @@ impl<C: Channel> Endpoint<C> {
                             if !self.room_for_replies(ctx).await {
                                 return;
                             }
-                            self.handle_text(ctx, text).await;
+                            // Boxed: handling a frame needs more state than waiting for one,
+                            // and every idle connection would carry it in its task.
+                            Box::pin(self.handle_text(ctx, text)).await;
                         }
                         Verdict::Refuse => {}
                         Verdict::Close => {
@@ -413,7 +419,7 @@ impl<C: Channel> Endpoint<C> {
                             if !self.room_for_replies(ctx).await {
                                 return;
                             }
-                            self.handle_binary(ctx, bytes).await;
+                            Box::pin(self.handle_binary(ctx, bytes)).await;
                         }
                         Verdict::Refuse => {}
                         Verdict::Close => {
@@ -441,12 +447,19 @@ impl<C: Channel> Endpoint<C> {
     /// timeout) for room in its outbox, so pipelined requests are answered, not dropped. Returns
     /// `false` when the connection is closing instead.
     async fn room_for_replies(&self, ctx: &Context<C>) -> bool {
-        let shared = ctx.shared();
-        tokio::select! {
-            biased;
-            () = shared.stop.wait() => false,
-            room = ctx.mailbox().wait_for_room(self.config.write_timeout) => room,
+        if ctx.mailbox().has_room_for_replies() {
+            return true;
         }
+        let shared = ctx.shared();
+        // Boxed, like frame handling: rare, and bigger than an idle connection's state.
+        Box::pin(async {
+            tokio::select! {
+                biased;
+                () = shared.stop.wait() => false,
+                room = ctx.mailbox().wait_for_room(self.config.write_timeout) => room,
+            }
+        })
+        .await
     }
 
     /// Takes a token for one client frame; a refused frame gets a `rate_limited` error frame.
@@ -639,50 +652,67 @@ impl Drop for Registration {
 
 const BATCH: usize = 64;
 
-async fn writer_loop<Si>(
-    mut sink: Si,
-    mut rx: mpsc::Receiver<Outgoing>,
-    shared: Arc<ConnShared>,
-    cfg: Arc<Config>,
-    metrics: Arc<Metrics>,
-) where
+/// What woke an idle writer.
+enum Wake {
+    Stop,
+    Item(Outgoing),
+    Ping,
+}
+
+async fn writer_loop<Si>(mut sink: Si, shared: Arc<ConnShared>, cfg: Arc<Config>, metrics: Arc<Metrics>)
+where
     Si: Sink<Frame> + Unpin,
     Si::Error: std::fmt::Display,
 {
+    // However the writer ends (even aborted), producers see a closed outbox.
+    let _closing = CloseOnDrop(&shared);
+    let rx = &shared.outbox;
     let mut writer = Writer { sink: &mut sink, timeout: cfg.write_timeout, completion: cfg.send_completion };
     let mut ping = cfg.ping_interval.map(|every| {
         let mut i = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         i
     });
+    // This state is what every idle connection keeps in its task, so it stays small: waiting
+    // is a `select` over three small futures; a batch is written synchronously while the sink
+    // takes it, and only a write that must wait (with its timeout) gets a boxed future.
     let result: Result<(), WriteFailed> = async {
         loop {
-            tokio::select! {
+            let wake = tokio::select! {
                 biased;
-                () = shared.stop.wait() => return Ok(()),
-                item = rx.recv() => {
-                    let Some(item) = item else { return Ok(()) };
-                    // An immediate close interrupts a write stuck on a slow client; a draining
-                    // close lets the batch finish (its writes have their own timeouts).
-                    let batch = async {
-                        writer.feed(item).await?;
-                        for _ in 0..BATCH {
-                            match rx.try_recv() {
-                                Ok(item) => writer.feed(item).await?,
-                                Err(_) => break,
-                            }
+                () = shared.stop.wait() => Wake::Stop,
+                item = rx.pop() => match item {
+                    Some(item) => Wake::Item(item),
+                    None => Wake::Stop,
+                },
+                _ = tick(&mut ping) => Wake::Ping,
+            };
+            match wake {
+                Wake::Stop => return Ok(()),
+                Wake::Item(item) => {
+                    let mut item = Some(item);
+                    let rest = std::future::poll_fn(|cx| {
+                        Poll::Ready(item.take().map_or(Ok(None), |item| writer.write_now(cx, item, rx)))
+                    })
+                    .await?;
+                    if let Some(rest) = rest {
+                        // An immediate close interrupts a write stuck on a slow client; a
+                        // draining close lets the batch finish (its writes have their own
+                        // timeouts).
+                        let finish = Box::pin(writer.finish_batch(rest, rx));
+                        tokio::select! {
+                            biased;
+                            () = immediate_close(&shared) => return Ok(()),
+                            written = finish => written?,
                         }
-                        writer.flush().await
-                    };
-                    tokio::select! {
-                        biased;
-                        () = immediate_close(&shared) => return Ok(()),
-                        written = batch => written?,
                     }
                 }
-                _ = tick(&mut ping) => {
-                    writer.write(Frame::Ping(Bytes::new())).await?;
-                    writer.flush().await?;
+                Wake::Ping => {
+                    Box::pin(async {
+                        writer.write(Frame::Ping(Bytes::new())).await?;
+                        writer.flush().await
+                    })
+                    .await?;
                 }
             }
         }
@@ -706,7 +736,7 @@ async fn writer_loop<Si>(
     if let Some(request) = request {
         if request.drain {
             let deadline = tokio::time::Instant::now() + cfg.drain_timeout;
-            while let Ok(item) = rx.try_recv() {
+            while let Some(item) = rx.try_pop() {
                 if tokio::time::Instant::now() >= deadline || writer.feed(item).await.is_err() {
                     break;
                 }
@@ -719,6 +749,15 @@ async fn writer_loop<Si>(
     }
     rx.close();
     let _ = tokio::time::timeout(cfg.write_timeout, sink.close()).await;
+}
+
+/// Closes a connection's outbox when its writer ends.
+struct CloseOnDrop<'a>(&'a ConnShared);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.outbox.close();
+    }
 }
 
 /// How long a closing connection keeps reading (and discarding) what the client still sends.
@@ -792,27 +831,99 @@ where
     }
 
     async fn feed(&mut self, item: Outgoing) -> Result<(), WriteFailed> {
-        match item {
-            Outgoing::Text(bytes, origin) => {
-                self.write(Frame::Text(bytes)).await?;
-                if self.completion {
-                    match origin {
-                        Origin::Group => {
-                            self.write(Frame::Text(Bytes::from_static(protocol::GROUP_COMPLETE.as_bytes())))
-                                .await?
-                        }
-                        Origin::Event => {
-                            self.write(Frame::Text(Bytes::from_static(protocol::EVENT_COMPLETE.as_bytes())))
-                                .await?
-                        }
-                        Origin::Reply => {}
-                    }
-                }
-                Ok(())
-            }
-            Outgoing::Binary(bytes) => self.write(Frame::Binary(bytes)).await,
-            Outgoing::Pong(bytes) => self.write(Frame::Pong(bytes)).await,
+        let (frame, completion) = frames(item, self.completion);
+        self.write(frame).await?;
+        if let Some(frame) = completion {
+            self.write(frame).await?;
         }
+        Ok(())
+    }
+
+    /// Writes `first` and up to [`BATCH`] more queued items, then flushes, as far as the sink
+    /// allows without waiting. Returns what is left when it would have to wait.
+    fn write_now(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        first: Outgoing,
+        rx: &Outbox,
+    ) -> Result<Option<Rest>, WriteFailed> {
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(item) = next.take() {
+            let (frame, completion) = frames(item, self.completion);
+            if let Some(frame) = self.start_send_now(cx, frame)? {
+                return Ok(Some(Rest { frames: [Some(frame), completion], taken }));
+            }
+            if let Some(frame) = completion {
+                if let Some(frame) = self.start_send_now(cx, frame)? {
+                    return Ok(Some(Rest { frames: [Some(frame), None], taken }));
+                }
+            }
+            if taken < BATCH {
+                next = rx.try_pop();
+                taken += 1;
+            }
+        }
+        match Pin::new(&mut *self.sink).poll_flush(cx) {
+            Poll::Ready(Ok(())) => Ok(None),
+            Poll::Ready(Err(e)) => Err(WriteFailed::Error(e.to_string())),
+            Poll::Pending => Ok(Some(Rest { frames: [None, None], taken: BATCH })),
+        }
+    }
+
+    /// Hands `frame` to the sink if it takes it now; gives it back otherwise.
+    fn start_send_now(
+        &mut self,
+        cx: &mut TaskContext<'_>,
+        frame: Frame,
+    ) -> Result<Option<Frame>, WriteFailed> {
+        let mut sink = Pin::new(&mut *self.sink);
+        match sink.as_mut().poll_ready(cx) {
+            Poll::Ready(Ok(())) => match sink.start_send(frame) {
+                Ok(()) => Ok(None),
+                Err(e) => Err(WriteFailed::Error(e.to_string())),
+            },
+            Poll::Ready(Err(e)) => Err(WriteFailed::Error(e.to_string())),
+            Poll::Pending => Ok(Some(frame)),
+        }
+    }
+
+    /// The rest of a batch that [`Writer::write_now`] could not write at once, each step under
+    /// the write timeout.
+    async fn finish_batch(&mut self, rest: Rest, rx: &Outbox) -> Result<(), WriteFailed> {
+        for frame in rest.frames.into_iter().flatten() {
+            self.write(frame).await?;
+        }
+        for _ in rest.taken..BATCH {
+            match rx.try_pop() {
+                Some(item) => self.feed(item).await?,
+                None => break,
+            }
+        }
+        self.flush().await
+    }
+}
+
+/// A batch's frames not yet handed to the sink, and how many queued items it took so far.
+struct Rest {
+    frames: [Option<Frame>; 2],
+    taken: usize,
+}
+
+/// The frame for an outbox item, and the completion frame that follows it when completion
+/// signals are on.
+fn frames(item: Outgoing, completion: bool) -> (Frame, Option<Frame>) {
+    match item {
+        Outgoing::Text(bytes, origin) => {
+            let signal = match origin {
+                Origin::Group if completion => Some(protocol::GROUP_COMPLETE),
+                Origin::Event if completion => Some(protocol::EVENT_COMPLETE),
+                _ => None,
+            };
+            (Frame::Text(bytes), signal.map(|s| Frame::Text(Bytes::from_static(s.as_bytes()))))
+        }
+        Outgoing::Binary(bytes) => (Frame::Binary(bytes), None),
+        Outgoing::Pong(bytes) => (Frame::Pong(bytes), None),
     }
 }
 

@@ -23,14 +23,13 @@ pub mod redis;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use tokio::sync::mpsc;
-
 use crate::channel::BoxFuture;
 use crate::config::SlowConsumer;
 use crate::frame::CloseFrame;
 use crate::hub::Metrics;
+use crate::outbox::{Outbox, PushError};
 use crate::signal::Signal;
+use bytes::Bytes;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisConfig, RedisLayer};
@@ -222,11 +221,25 @@ pub(crate) struct ConnShared {
     close: Mutex<Option<CloseRequest>>,
     policy: SlowConsumer,
     metrics: Arc<Metrics>,
+    /// The outbox its writer drains.
+    pub(crate) outbox: Outbox,
 }
 
 impl ConnShared {
-    pub(crate) fn new(id: ConnId, policy: SlowConsumer, metrics: Arc<Metrics>) -> Self {
-        Self { id, stop: Signal::default(), close: Mutex::new(None), policy, metrics }
+    pub(crate) fn new(
+        id: ConnId,
+        policy: SlowConsumer,
+        metrics: Arc<Metrics>,
+        outbox_capacity: usize,
+    ) -> Self {
+        Self {
+            id,
+            stop: Signal::default(),
+            close: Mutex::new(None),
+            policy,
+            metrics,
+            outbox: Outbox::new(outbox_capacity),
+        }
     }
 
     /// Asks the connection to close; the first request wins. Returns whether this one did.
@@ -258,15 +271,16 @@ pub(crate) enum Outgoing {
 }
 
 /// The sending end of one connection's bounded outbox, as registered with a layer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Mailbox {
-    tx: mpsc::Sender<Outgoing>,
     conn: Arc<ConnShared>,
 }
 
 impl Mailbox {
-    pub(crate) fn new(tx: mpsc::Sender<Outgoing>, conn: Arc<ConnShared>) -> Self {
-        Self { tx, conn }
+    /// A producer of `conn`'s outbox (its writer ends once every mailbox is gone).
+    pub(crate) fn new(conn: Arc<ConnShared>) -> Self {
+        conn.outbox.add_sender();
+        Self { conn }
     }
 
     /// The connection this mailbox delivers to.
@@ -291,13 +305,13 @@ impl Mailbox {
     /// `limit` applies the slow-consumer policy (closing: returns `false`). Deliveries from other
     /// connections, groups and the hub never wait.
     pub(crate) async fn wait_for_room(&self, limit: std::time::Duration) -> bool {
-        let wanted = 2.min(self.tx.max_capacity());
-        if self.tx.capacity() >= wanted {
+        if self.has_room_for_replies() {
             return true;
         }
-        match tokio::time::timeout(limit, self.tx.reserve_many(wanted)).await {
-            Ok(Ok(_permits)) => true,
-            Ok(Err(_closed)) => false,
+        let outbox = &self.conn.outbox;
+        let wanted = 2.min(outbox.capacity());
+        match tokio::time::timeout(limit, outbox.room(wanted)).await {
+            Ok(room) => room,
             Err(_elapsed) => match self.conn.policy {
                 SlowConsumer::Drop => true,
                 SlowConsumer::Close { code } => {
@@ -311,14 +325,20 @@ impl Mailbox {
         }
     }
 
+    /// Whether a reply and its completion frame fit in the outbox right now.
+    pub(crate) fn has_room_for_replies(&self) -> bool {
+        let outbox = &self.conn.outbox;
+        outbox.has_room(2.min(outbox.capacity()))
+    }
+
     pub(crate) fn push(&self, item: Outgoing, volatile: bool) -> Delivery {
         if self.conn.stop.is_set() {
             return Delivery::Gone;
         }
-        match self.tx.try_send(item) {
+        match self.conn.outbox.try_push(item) {
             Ok(()) => Delivery::Delivered,
-            Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
-            Err(mpsc::error::TrySendError::Full(_)) => match self.conn.policy {
+            Err(PushError::Closed) => Delivery::Gone,
+            Err(PushError::Full) => match self.conn.policy {
                 SlowConsumer::Close { .. } if volatile => {
                     self.conn.metrics.count_dropped();
                     Delivery::Dropped
@@ -336,5 +356,17 @@ impl Mailbox {
                 }
             },
         }
+    }
+}
+
+impl Clone for Mailbox {
+    fn clone(&self) -> Self {
+        Self::new(self.conn.clone())
+    }
+}
+
+impl Drop for Mailbox {
+    fn drop(&mut self) {
+        self.conn.outbox.drop_sender();
     }
 }

@@ -94,6 +94,7 @@ pub mod hub;
 pub mod layer;
 pub mod limits;
 pub mod message;
+mod outbox;
 pub mod protocol;
 pub mod route;
 pub mod schema;

@@ -419,7 +419,6 @@ fn from_tungstenite(m: tungstenite::Message) -> Option<Frame> {
 /// outbox.
 pub struct TestContext<C: Channel> {
     ctx: crate::Context<C>,
-    rx: mpsc::Receiver<crate::layer::Outgoing>,
     hub: crate::Hub,
 }
 
@@ -438,13 +437,13 @@ impl<C: Channel> TestContext<C> {
             id,
             crate::SlowConsumer::default(),
             hub.metrics_handle().clone(),
+            1024,
         ));
-        let (tx, rx) = mpsc::channel(1024);
-        let mailbox = crate::layer::Mailbox::new(tx, shared.clone());
+        let mailbox = crate::layer::Mailbox::new(shared.clone());
         layer.attach(mailbox.clone());
         let path = C::ADDRESS.unwrap_or_default().to_owned();
         let ctx = crate::Context::new(shared, mailbox, params, path, auth, hub.clone());
-        Self { ctx, rx, hub: hub.clone() }
+        Self { ctx, hub: hub.clone() }
     }
 
     /// The context to pass to handler methods.
@@ -456,7 +455,7 @@ impl<C: Channel> TestContext<C> {
     /// handler methods return them).
     pub fn sent(&mut self) -> Vec<Value> {
         let mut out = Vec::new();
-        while let Ok(item) = self.rx.try_recv() {
+        while let Some(item) = self.ctx.shared().outbox.try_pop() {
             if let crate::layer::Outgoing::Text(b, _) = item {
                 out.push(serde_json::from_slice(&b).unwrap_or(Value::Null));
             }
@@ -468,5 +467,6 @@ impl<C: Channel> TestContext<C> {
 impl<C: Channel> Drop for TestContext<C> {
     fn drop(&mut self) {
         self.hub.layer().detach(self.ctx.id());
+        self.ctx.shared().outbox.close();
     }
 }

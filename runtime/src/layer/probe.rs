@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
 
 use super::{ConnId, ConnShared, Mailbox, Origin, Outgoing, Payload};
 use crate::config::SlowConsumer;
@@ -15,8 +14,14 @@ use crate::hub::Metrics;
 /// The receiving end of a test mailbox (see [`probe_mailbox`]).
 #[derive(Debug)]
 pub struct Probe {
-    rx: mpsc::Receiver<Outgoing>,
     conn: Arc<ConnShared>,
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        // Like a connection whose writer ended: further deliveries are `gone`.
+        self.conn.outbox.close();
+    }
 }
 
 /// One delivered item, as the connection's writer would have seen it.
@@ -40,16 +45,15 @@ impl Probed {
 /// A mailbox for `id` with an outbox of `capacity` and the given slow-consumer policy, and the
 /// probe that reads what was delivered to it. Attach the mailbox to a layer under test.
 pub fn probe_mailbox(id: ConnId, capacity: usize, policy: SlowConsumer) -> (Mailbox, Probe) {
-    let conn = Arc::new(ConnShared::new(id, policy, Arc::new(Metrics::default())));
-    let (tx, rx) = mpsc::channel(capacity.max(1));
-    (Mailbox::new(tx, conn.clone()), Probe { rx, conn })
+    let conn = Arc::new(ConnShared::new(id, policy, Arc::new(Metrics::default()), capacity.max(1)));
+    (Mailbox::new(conn.clone()), Probe { conn })
 }
 
 impl Probe {
     /// The next delivered item if one is queued, without waiting.
     pub fn try_next(&mut self) -> Option<Probed> {
         loop {
-            match self.rx.try_recv().ok()? {
+            match self.conn.outbox.try_pop()? {
                 Outgoing::Text(b, origin) => {
                     return Some(Probed { payload: Payload::Text(b), origin: Some(origin) });
                 }
@@ -63,7 +67,7 @@ impl Probe {
     pub async fn next_within(&mut self, timeout: Duration) -> Option<Probed> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let item = tokio::time::timeout_at(deadline, self.rx.recv()).await.ok()??;
+            let item = tokio::time::timeout_at(deadline, self.conn.outbox.pop()).await.ok()??;
             match item {
                 Outgoing::Text(b, origin) => {
                     return Some(Probed { payload: Payload::Text(b), origin: Some(origin) });
