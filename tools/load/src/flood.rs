@@ -18,7 +18,7 @@ use crate::conn::{
 };
 use crate::hist::Histogram;
 use crate::requests::round3;
-use crate::sys::{ProcSample, cpu_seconds, sample};
+use crate::sys::{ProcSample, cpu_seconds, own_cpu_seconds, sample};
 
 /// Expected lines per member and the instant members stop waiting, once senders are done.
 type Stop = Option<(u64, tokio::time::Instant)>;
@@ -82,6 +82,7 @@ pub async fn run(
     let text = "x".repeat(f.text_bytes as usize);
     let flood_start = Instant::now();
     let cpu_start = common.server_pid.and_then(|p| cpu_seconds(p).ok());
+    let own_start = own_cpu_seconds();
     let send_end = tokio::time::Instant::from_std(flood_start + Duration::from_secs_f64(f.duration));
     let interval = (f.rate > 0.0).then(|| Duration::from_secs_f64(f.senders as f64 / f.rate));
     let (stop_tx, stop_rx) = watch::channel::<Stop>(None);
@@ -159,6 +160,7 @@ pub async fn run(
         (Some(p), Some(c0)) => cpu_seconds(p).ok().map(|c1| c1 - c0),
         _ => None,
     };
+    let own_cpu = own_start.and_then(|c0| own_cpu_seconds().map(|c1| c1 - c0));
     let delivery_s = last_delivery.duration_since(flood_start).as_secs_f64();
 
     let resume_at_ms = flood_start.elapsed().as_millis() as u64;
@@ -198,6 +200,7 @@ pub async fn run(
         "latency": hist.summary_ms(),
         "server_cpu_s": cpu.map(round3),
         "deliveries_per_server_cpu_s": cpu.filter(|c| *c > 0.0).map(|c| (received as f64 / c).round()),
+        "client_cpu_s": own_cpu.map(round3),
         "unexpected_frames": other,
         "member_closes": closes,
         "sender_errors": sender_errors,

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::cli::{Common, Requests};
 use crate::conn::{PING, Target, Ws, connect_many, is_pong};
 use crate::hist::Histogram;
-use crate::sys::cpu_seconds;
+use crate::sys::{cpu_seconds, own_cpu_seconds};
 
 /// What one connection measured.
 #[derive(Default)]
@@ -40,11 +40,13 @@ pub async fn run(target: &Target, common: &Common, req: &Requests, window: u64) 
     let pid = common.server_pid;
     tokio::time::sleep_until(tokio::time::Instant::from_std(start)).await;
     let cpu_start = pid.and_then(|p| cpu_seconds(p).ok());
+    let own_start = own_cpu_seconds();
     tokio::time::sleep_until(tokio::time::Instant::from_std(end)).await;
     let cpu = match (pid, cpu_start) {
         (Some(p), Some(c0)) => cpu_seconds(p).ok().map(|c1| c1 - c0),
         _ => None,
     };
+    let own_cpu = own_start.and_then(|c0| own_cpu_seconds().map(|c1| c1 - c0));
     let mut hist = Histogram::default();
     let (mut unexpected, mut unanswered, mut failed) = (0, 0, Vec::new());
     let mut last_measured = start;
@@ -74,6 +76,7 @@ pub async fn run(target: &Target, common: &Common, req: &Requests, window: u64) 
         "latency": hist.summary_ms(),
         "server_cpu_s": cpu.map(round3),
         "req_per_server_cpu_s": cpu.filter(|c| *c > 0.0).map(|c| (requests as f64 / c).round()),
+        "client_cpu_s": own_cpu.map(round3),
         "unexpected_frames": unexpected,
         "unanswered": unanswered,
         "failed_conns": failed.len(),
