@@ -23,6 +23,7 @@ pub mod hist;
 pub mod idle;
 pub mod requests;
 pub mod sys;
+pub mod wire;
 
 use serde_json::Value;
 
