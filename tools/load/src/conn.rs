@@ -82,31 +82,9 @@ pub async fn ping_pong(ws: &mut Ws, timeout: Duration) -> anyhow::Result<()> {
     .context("waiting for the pong")?
 }
 
-/// Opens `n` connections, `concurrency` at a time; `room_of(i)` names connection i's room. Each one
-/// is pinged once when `ping` is set. Returns the connections in order and the failures' messages.
-pub async fn connect_many(
-    target: &Target,
-    n: u64,
-    concurrency: u64,
-    ping: bool,
-    room_of: impl Fn(u64) -> String,
-) -> (Vec<Ws>, Vec<String>) {
-    connect_many_with(n, concurrency, room_of, |room| {
-        let target = target.clone();
-        async move {
-            let mut ws = tokio::time::timeout(Duration::from_secs(30), connect(&target, &room, None))
-                .await
-                .context("connect timed out")??;
-            if ping {
-                ping_pong(&mut ws, Duration::from_secs(30)).await?;
-            }
-            anyhow::Ok(ws)
-        }
-    })
-    .await
-}
-
-/// As [`connect_many`], with the client framing of [`crate::wire`] for the scenarios' hot loops.
+/// Opens `n` connections with the client framing of [`crate::wire`], `concurrency` at a time, and
+/// pings each once; `room_of(i)` names connection i's room. Returns the connections in order and
+/// the failures' messages.
 pub async fn connect_many_wire(
     target: &Target,
     n: u64,

@@ -22,6 +22,7 @@ pub mod flood;
 pub mod hist;
 pub mod idle;
 pub mod requests;
+pub mod scan;
 pub mod sys;
 pub mod wire;
 
