@@ -145,16 +145,19 @@ for key, label, path, higher in METRICS:
 print()
 print("Ratios: how many times better the first server is (>1 = first better; throughput a/b, latency and memory b/a).")
 print()
-print("Server CPU used during the scenario (cores, median) and the machine's 1-minute load average (median, before the run):")
+print("Server and load client CPU used during the scenario (cores, median; the client's column is empty for runs")
+print("without it) and the machine's 1-minute load average (median, before the run):")
 print()
-print("| scenario | " + " | ".join(f"{s} CPU | {s} load" for s in servers) + " |")
-print("|---|" + "---|---|" * len(servers))
+print("| scenario | " + " | ".join(f"{s} CPU | {s} client CPU | {s} load" for s in servers) + " |")
+print("|---|" + "---|---|---|" * len(servers))
 for key in present:
     cells = [key]
     for s in servers:
         shares = values(key, s, "env.server_cpu_share")
+        client = values(key, s, "env.client_cpu_share")
         loads = values(key, s, "env.loadavg_before")
         cells.append(fmt(statistics.median(shares)) if shares else "–")
+        cells.append(fmt(statistics.median(client)) if client else "–")
         cells.append(fmt(statistics.median(loads)) if loads else "–")
     print("| " + " | ".join(cells) + " |")
 stalls = [r for r in rows if r.get("key") == "stall" and r.get("ok")]
@@ -275,7 +278,7 @@ for scenario in "${SCENARIO_LIST[@]}"; do
       printf '%s\n' "$line" | jq -c --arg s "$server" --arg k "$scenario" --argjson r "$run" \
         '. + {server: $s, key: $k, run: $r}' >> "$RESULTS"
       printf '%-11s %-6s run %d: %s\n' "$scenario" "$server" "$run" \
-        "$(printf '%s' "$line" | jq -c 'if .ok then (.results | {req_per_s, deliveries_per_s, kib_per_conn, lost} | with_entries(select(.value != null))) else .error end')" >&2
+        "$(printf '%s' "$line" | jq -c 'if .ok then (.results | {req_per_s, deliveries_per_s, kib_per_conn, lost, server_cpu_s, client_cpu_s} | with_entries(select(.value != null))) else .error end')" >&2
     done
   done
 done

@@ -21,6 +21,9 @@ pub type Ws = WebSocketStream<TcpStream>;
 /// The ping frame.
 pub const PING: &str = r#"{"action":"ping"}"#;
 
+/// The pong frame as the servers write it (others are recognised by [`is_pong`]).
+pub const PONG: &str = r#"{"action":"pong","payload":null}"#;
+
 /// Where and how to connect.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -79,30 +82,50 @@ pub async fn ping_pong(ws: &mut Ws, timeout: Duration) -> anyhow::Result<()> {
     .context("waiting for the pong")?
 }
 
-/// Opens `n` connections, `concurrency` at a time; `room_of(i)` names connection i's room. Each one
-/// is pinged once when `ping` is set. Returns the connections in order and the failures' messages.
-pub async fn connect_many(
+/// Opens `n` connections with the client framing of [`crate::wire`], `concurrency` at a time, and
+/// pings each once; `room_of(i)` names connection i's room. Returns the connections in order and
+/// the failures' messages.
+pub async fn connect_many_wire(
     target: &Target,
     n: u64,
     concurrency: u64,
-    ping: bool,
     room_of: impl Fn(u64) -> String,
-) -> (Vec<Ws>, Vec<String>) {
+) -> (Vec<crate::wire::Conn>, Vec<String>) {
+    connect_many_with(n, concurrency, room_of, |room| {
+        let target = target.clone();
+        async move {
+            let mut conn = tokio::time::timeout(
+                Duration::from_secs(30),
+                crate::wire::Conn::connect(&target, &room, None),
+            )
+            .await
+            .context("connect timed out")??;
+            conn.ping_pong(Duration::from_secs(30)).await?;
+            anyhow::Ok(conn)
+        }
+    })
+    .await
+}
+
+async fn connect_many_with<C, F, Fut>(
+    n: u64,
+    concurrency: u64,
+    room_of: impl Fn(u64) -> String,
+    open: F,
+) -> (Vec<C>, Vec<String>)
+where
+    C: Send + 'static,
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<C>> + Send + 'static,
+{
     let gate = Arc::new(Semaphore::new(concurrency.max(1) as usize));
     let mut handles = Vec::with_capacity(n as usize);
     for i in 0..n {
         let gate = gate.clone();
-        let target = target.clone();
-        let room = room_of(i);
+        let opening = open(room_of(i));
         handles.push(tokio::spawn(async move {
             let _permit = gate.acquire_owned().await?;
-            let mut ws = tokio::time::timeout(Duration::from_secs(30), connect(&target, &room, None))
-                .await
-                .context("connect timed out")??;
-            if ping {
-                ping_pong(&mut ws, Duration::from_secs(30)).await?;
-            }
-            anyhow::Ok(ws)
+            opening.await
         }));
     }
     let mut conns = Vec::with_capacity(n as usize);
@@ -120,8 +143,7 @@ pub async fn connect_many(
 /// True when `text` is a pong frame.
 pub fn is_pong(text: &str) -> bool {
     // Fast path for the exact frame; otherwise parse.
-    text == r#"{"action":"pong","payload":null}"#
-        || serde_json::from_str::<Envelope<'_>>(text).is_ok_and(|e| e.action == "pong")
+    text == PONG || serde_json::from_str::<Envelope<'_>>(text).is_ok_and(|e| e.action == "pong")
 }
 
 /// The tag of a frame.
@@ -177,6 +199,11 @@ impl Clock {
     /// Seconds since the epoch.
     pub fn now(&self) -> f64 {
         self.epoch.elapsed().as_secs_f64()
+    }
+
+    /// Seconds from the epoch to `at`.
+    pub fn at(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.epoch).as_secs_f64()
     }
 }
 

@@ -2,23 +2,21 @@
 //! stops reading, watching the server's memory and whether it drops that member).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::cli::{Common, Fanout, Stall};
-use crate::conn::{
-    Clock, Notification, SEQ_STRIDE, Target, Ws, chat_frame, connect, connect_many, ping_pong,
-};
+use crate::conn::{Clock, SEQ_STRIDE, Target, Ws, chat_frame, connect, connect_many_wire, ping_pong};
 use crate::hist::Histogram;
 use crate::requests::round3;
-use crate::sys::{ProcSample, cpu_seconds, sample};
+use crate::scan;
+use crate::sys::{ProcSample, cpu_seconds, own_cpu_seconds, sample};
+use crate::wire::{Conn, Frame};
 
 /// Expected lines per member and the instant members stop waiting, once senders are done.
 type Stop = Option<(u64, tokio::time::Instant)>;
@@ -29,14 +27,14 @@ struct MemberResult {
     last: Option<Instant>,
     other: u64,
     closed: Option<String>,
-    stream: SplitStream<Ws>,
+    conn: Conn,
 }
 
+#[derive(Default)]
 struct SenderResult {
     sent: u64,
     last_send: Option<Instant>,
     error: Option<String>,
-    sink: SplitSink<Ws, Message>,
 }
 
 /// Runs a fan-out flood; with `stall`, one extra member stops reading for the whole flood.
@@ -60,7 +58,7 @@ pub async fn run(
 
     let connect_started = Instant::now();
     let (conns, errors) =
-        connect_many(target, f.members, common.connect_concurrency, true, |_| room.clone()).await;
+        connect_many_wire(target, f.members, common.connect_concurrency, |_| room.clone()).await;
     if !errors.is_empty() {
         bail!("{} of {} members failed to connect; first: {}", errors.len(), f.members, errors[0]);
     }
@@ -82,6 +80,7 @@ pub async fn run(
     let text = "x".repeat(f.text_bytes as usize);
     let flood_start = Instant::now();
     let cpu_start = common.server_pid.and_then(|p| cpu_seconds(p).ok());
+    let own_start = own_cpu_seconds();
     let send_end = tokio::time::Instant::from_std(flood_start + Duration::from_secs_f64(f.duration));
     let interval = (f.rate > 0.0).then(|| Duration::from_secs_f64(f.senders as f64 / f.rate));
     let (stop_tx, stop_rx) = watch::channel::<Stop>(None);
@@ -89,35 +88,34 @@ pub async fn run(
     let mut senders = Vec::new();
     let mut members = Vec::new();
     for (i, ws) in conns.into_iter().enumerate() {
-        let (sink, stream) = ws.split();
-        let own = if (i as u64) < f.senders {
-            let window = Arc::new(Semaphore::new(f.window as usize));
+        let plan = if (i as u64) < f.senders {
+            let (report, done) = oneshot::channel();
+            senders.push(done);
             let offset = interval.map(|iv| iv.mul_f64(i as f64 / f.senders as f64));
-            senders.push(tokio::spawn(send_lines(SendPlan {
-                sink,
+            Some(SendPlan {
                 index: i as i64,
-                window: window.clone(),
-                clock,
+                window: f.window,
                 text: text.clone(),
                 messages: f.messages,
                 first: tokio::time::Instant::from_std(flood_start + offset.unwrap_or_default()),
                 interval,
                 end: send_end,
-            })));
-            Some((i as i64, window))
+                report,
+            })
         } else {
-            drop(sink);
             None
         };
-        members.push(tokio::spawn(receive_lines(stream, own, clock, stop_rx.clone())));
+        members.push(tokio::spawn(member(ws, plan, clock, stop_rx.clone())));
     }
 
     let mut sent = 0u64;
     let mut last_send = flood_start;
     let mut sender_errors = Vec::new();
-    let mut sinks = Vec::new();
-    for handle in senders {
-        let r = handle.await?;
+    for done in senders {
+        let r = done.await.unwrap_or_else(|_| SenderResult {
+            error: Some("sender ended without a report".into()),
+            ..SenderResult::default()
+        });
         sent += r.sent;
         if let Some(t) = r.last_send {
             last_send = last_send.max(t);
@@ -125,7 +123,6 @@ pub async fn run(
         if let Some(e) = r.error {
             sender_errors.push(e);
         }
-        sinks.push(r.sink);
     }
     let send_s = last_send.duration_since(flood_start).as_secs_f64();
     let drain_until = tokio::time::Instant::now() + Duration::from_secs_f64(f.drain);
@@ -151,7 +148,7 @@ pub async fn run(
         if let Some(c) = r.closed {
             *closes.entry(c).or_default() += 1;
         }
-        streams.push(r.stream);
+        streams.push(r.conn);
     }
     let expected = sent * f.members;
     // The server's CPU time from the first line sent until every member was done reading.
@@ -159,6 +156,7 @@ pub async fn run(
         (Some(p), Some(c0)) => cpu_seconds(p).ok().map(|c1| c1 - c0),
         _ => None,
     };
+    let own_cpu = own_start.and_then(|c0| own_cpu_seconds().map(|c1| c1 - c0));
     let delivery_s = last_delivery.duration_since(flood_start).as_secs_f64();
 
     let resume_at_ms = flood_start.elapsed().as_millis() as u64;
@@ -176,7 +174,7 @@ pub async fn run(
         Some(h) => h.await.unwrap_or_default(),
         None => Vec::new(),
     };
-    drop((sinks, streams, staller));
+    drop((streams, staller));
 
     let mut out = json!({
         "room": room,
@@ -198,6 +196,7 @@ pub async fn run(
         "latency": hist.summary_ms(),
         "server_cpu_s": cpu.map(round3),
         "deliveries_per_server_cpu_s": cpu.filter(|c| *c > 0.0).map(|c| (received as f64 / c).round()),
+        "client_cpu_s": own_cpu.map(round3),
         "unexpected_frames": other,
         "member_closes": closes,
         "sender_errors": sender_errors,
@@ -222,50 +221,77 @@ pub async fn run(
     Ok(out)
 }
 
+/// What a member that also sends does.
 struct SendPlan {
-    sink: SplitSink<Ws, Message>,
     index: i64,
-    window: Arc<Semaphore>,
-    clock: Clock,
+    window: u64,
     text: String,
     messages: u64,
     first: tokio::time::Instant,
     interval: Option<Duration>,
     end: tokio::time::Instant,
+    report: oneshot::Sender<SenderResult>,
 }
 
-async fn send_lines(mut p: SendPlan) -> SenderResult {
-    let mut r = SenderResult { sent: 0, last_send: None, error: None, sink: p.sink };
-    for n in 0..p.messages {
-        if let Some(iv) = p.interval {
-            let at = p.first + iv.mul_f64(n as f64);
-            if at >= p.end {
-                break;
+/// A sending member's progress.
+struct Sending {
+    plan: SendPlan,
+    /// Lines that may still be sent before one of ours comes back.
+    permits: u64,
+    next: u64,
+    result: SenderResult,
+}
+
+impl Sending {
+    /// Queues every line that is due and allowed by the window; true when sending is over.
+    fn queue_due(&mut self, ws: &mut Conn, clock: Clock) -> bool {
+        let now = tokio::time::Instant::now();
+        while self.permits > 0 {
+            if self.next >= self.plan.messages || now >= self.plan.end {
+                return true;
             }
-            tokio::time::sleep_until(at).await;
+            if let Some(iv) = self.plan.interval {
+                let at = self.plan.first + iv.mul_f64(self.next as f64);
+                if at >= self.plan.end {
+                    return true;
+                }
+                if at > now {
+                    return false;
+                }
+            }
+            self.permits -= 1;
+            let seq = self.plan.index * SEQ_STRIDE + self.next as i64;
+            ws.queue_text(chat_frame(&self.plan.text, seq, clock.now()).as_bytes());
+            self.next += 1;
         }
-        match tokio::time::timeout_at(p.end, p.window.acquire()).await {
-            Ok(Ok(permit)) => permit.forget(),
-            _ => break,
-        }
-        if tokio::time::Instant::now() >= p.end {
-            break;
-        }
-        let frame = chat_frame(&p.text, p.index * SEQ_STRIDE + n as i64, p.clock.now());
-        if let Err(e) = r.sink.send(Message::text(frame)).await {
-            r.error = Some(e.to_string());
-            break;
-        }
-        r.sent += 1;
-        r.last_send = Some(Instant::now());
+        self.next >= self.plan.messages || now >= self.plan.end
     }
-    p.text.clear();
-    r
+
+    /// When the sender wants to wake up without anything arriving: the next line's time, or the
+    /// end of sending.
+    fn wake_at(&self) -> tokio::time::Instant {
+        match self.plan.interval {
+            Some(iv) if self.permits > 0 => {
+                (self.plan.first + iv.mul_f64(self.next as f64)).min(self.plan.end)
+            }
+            _ => self.plan.end,
+        }
+    }
+
+    fn finish(self, error: Option<String>) {
+        let mut result = self.result;
+        if result.error.is_none() {
+            result.error = error;
+        }
+        let _ = self.plan.report.send(result);
+    }
 }
 
-async fn receive_lines(
-    mut stream: SplitStream<Ws>,
-    own: Option<(i64, Arc<Semaphore>)>,
+/// One member: reads and counts every line; the first `--senders` members also send theirs, at
+/// most `window` lines not yet seen back, writing all lines that are due at once.
+async fn member(
+    mut ws: Conn,
+    plan: Option<SendPlan>,
     clock: Clock,
     mut stop: watch::Receiver<Stop>,
 ) -> MemberResult {
@@ -273,7 +299,41 @@ async fn receive_lines(
     let (mut received, mut other) = (0u64, 0u64);
     let mut last = None;
     let mut closed = None;
+    let own = plan.as_ref().map(|p| p.index);
+    let mut sending =
+        plan.map(|plan| Sending { permits: plan.window, plan, next: 0, result: SenderResult::default() });
     loop {
+        if let Some(s) = sending.as_mut() {
+            let over = s.queue_due(&mut ws, clock);
+            let lines = s.next - s.result.sent;
+            if lines > 0 || ws.queued() > 0 {
+                if let Err(e) = ws.flush().await {
+                    let message = e.to_string();
+                    closed = Some(format!("error: {message}"));
+                    if let Some(s) = sending.take() {
+                        s.finish(Some(message));
+                    }
+                    break;
+                }
+            }
+            if let Some(s) = sending.as_mut() {
+                if lines > 0 {
+                    s.result.sent += lines;
+                    s.result.last_send = Some(Instant::now());
+                }
+            }
+            if over {
+                if let Some(s) = sending.take() {
+                    s.finish(None);
+                }
+            }
+        } else if ws.queued() > 0 {
+            // Answers to the server's pings.
+            if let Err(e) = ws.flush().await {
+                closed = Some(format!("error: {e}"));
+                break;
+            }
+        }
         let current = *stop.borrow_and_update();
         if let Some((expected, _)) = current {
             if received >= expected {
@@ -281,43 +341,16 @@ async fn receive_lines(
             }
         }
         let deadline = current.map(|(_, d)| d);
+        let wake = sending.as_ref().map(Sending::wake_at);
         tokio::select! {
-            message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    match serde_json::from_str::<Notification<'_>>(text.as_str()) {
-                        Ok(n) if n.action == "chat_notification" => {
-                            received += 1;
-                            let now = Instant::now();
-                            last = Some(now);
-                            if let Some(p) = n.payload {
-                                if let Some(sent_at) = p.sent_at {
-                                    let us = ((clock.now() - sent_at) * 1e6).max(0.0);
-                                    hist.record(us as u64);
-                                }
-                                if let (Some((index, window)), Some(seq)) = (&own, p.seq) {
-                                    if seq / SEQ_STRIDE == *index {
-                                        window.add_permits(1);
-                                    }
-                                }
-                            }
-                        }
-                        _ => other += 1,
-                    }
-                }
-                Some(Ok(Message::Close(frame))) => {
-                    closed = Some(match frame {
-                        Some(f) => format!("close {}", u16::from(f.code)),
-                        None => "close".into(),
-                    });
-                    break;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    closed = Some(format!("error: {e}"));
-                    break;
-                }
-                None => {
+            read = ws.fill() => match read {
+                Ok(true) => {}
+                Ok(false) => {
                     closed = Some("eof".into());
+                    break;
+                }
+                Err(e) => {
+                    closed = Some(format!("error: {e}"));
                     break;
                 }
             },
@@ -325,11 +358,64 @@ async fn receive_lines(
                 if changed.is_err() {
                     break;
                 }
+                continue;
             }
             _ = sleep_until_opt(deadline) => break,
+            _ = sleep_until_opt(wake) => continue,
+        }
+        let now = Instant::now();
+        let now_s = clock.at(now);
+        let mut back = 0u64;
+        loop {
+            let frame = match ws.reader.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(e) => {
+                    closed = Some(format!("error: {e:#}"));
+                    break;
+                }
+            };
+            match frame {
+                Frame::Text(text) => match scan::notification(text) {
+                    Some(stamp) => {
+                        received += 1;
+                        last = Some(now);
+                        if let Some(sent_at) = stamp.sent_at {
+                            hist.record(((now_s - sent_at) * 1e6).max(0.0) as u64);
+                        }
+                        if let (Some(index), Some(seq)) = (own, stamp.seq) {
+                            if seq / SEQ_STRIDE == index {
+                                back += 1;
+                            }
+                        }
+                    }
+                    None => other += 1,
+                },
+                Frame::Close(code, _) => {
+                    closed = Some(match code {
+                        Some(c) => format!("close {c}"),
+                        None => "close".into(),
+                    });
+                    break;
+                }
+                Frame::Binary(_) | Frame::Pong => {}
+            }
+        }
+        if let Some(s) = sending.as_mut() {
+            s.permits += back;
+        }
+        if closed.is_some() {
+            break;
         }
     }
-    MemberResult { received, hist, last, other, closed, stream }
+    if let Some(s) = sending.take() {
+        s.finish(closed.clone().or_else(|| Some("stopped before sending was over".into())));
+    }
+    if ws.queued() > 0 {
+        // The echo of a close, or answers to pings.
+        let _ = tokio::time::timeout(Duration::from_millis(100), ws.flush()).await;
+    }
+    MemberResult { received, hist, last, other, closed, conn: ws }
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

@@ -22,7 +22,9 @@ pub mod flood;
 pub mod hist;
 pub mod idle;
 pub mod requests;
+pub mod scan;
 pub mod sys;
+pub mod wire;
 
 use serde_json::Value;
 
@@ -35,20 +37,29 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Value> {
     let pid = cli.common.server_pid;
     let cpu_before = pid.and_then(|p| sys::cpu_seconds(p).ok());
     let load_before = sys::loadavg();
+    let own_before = sys::own_cpu_seconds();
     let started = std::time::Instant::now();
     let mut results = run_scenario(cli).await?;
     let wall = started.elapsed().as_secs_f64();
+    let own = own_before.and_then(|before| sys::own_cpu_seconds().map(|after| after - before));
     let cpu = match (pid, cpu_before) {
         (Some(p), Some(before)) => sys::cpu_seconds(p).ok().map(|after| after - before),
         _ => None,
     };
     if let Some(map) = results.as_object_mut() {
+        // Scenarios with a measured window report the client's CPU over that window; the others
+        // over the whole run.
+        if !map.contains_key("client_cpu_s") {
+            map.insert("client_cpu_s".into(), serde_json::json!(own.map(requests::round3)));
+        }
         map.insert(
             "env".into(),
             serde_json::json!({
                 "wall_s": requests::round3(wall),
                 "server_cpu_s": cpu.map(requests::round3),
                 "server_cpu_share": cpu.map(|c| requests::round3(c / wall)),
+                "client_cpu_s": own.map(requests::round3),
+                "client_cpu_share": own.map(|c| requests::round3(c / wall)),
                 "loadavg_before": load_before,
                 "loadavg_after": sys::loadavg(),
             }),
