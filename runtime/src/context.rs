@@ -89,6 +89,9 @@ impl<C: Channel> Context<C> {
         self.hub.layer().group_add(&group, &self.conn.id).await?;
         let mut groups = self.lock_groups();
         if !groups.contains(&group) {
+            // Most connections join one group: room for exactly one (a growing `Vec` starts at
+            // four), since every connection keeps this list.
+            groups.reserve_exact(1);
             groups.push(group);
         }
         Ok(())
