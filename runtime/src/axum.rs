@@ -110,9 +110,14 @@ pub async fn serve<C: Channel>(
 
 fn to_axum(frame: Frame) -> ws::Message {
     match frame {
-        // The driver only sends UTF-8 text; anything else would be a bug, sent as binary.
-        Frame::Text(b) => match ws::Utf8Bytes::try_from(b.clone()) {
-            Ok(t) => ws::Message::Text(t),
+        // The driver only sends UTF-8 text; anything else would be a bug, sent as binary. The
+        // check comes first so the bytes are not cloned (a clone of a reply's unique buffer
+        // allocates).
+        Frame::Text(b) => match std::str::from_utf8(&b) {
+            Ok(_) => match ws::Utf8Bytes::try_from(b) {
+                Ok(t) => ws::Message::Text(t),
+                Err(_) => ws::Message::Binary(Bytes::new()),
+            },
             Err(_) => ws::Message::Binary(b),
         },
         Frame::Binary(b) => ws::Message::Binary(b),

@@ -347,15 +347,29 @@ impl<C: Channel> Endpoint<C> {
             shared.request_close(Some(frame), true);
         };
         let mut bucket = cfg.limits.rate.map(|r| Bucket::new(r, Instant::now()));
+        let going_away = || {
+            shared.request_close(Some(CloseFrame::new(close_code::GOING_AWAY, "server shutdown")), true);
+        };
         loop {
-            let next = tokio::select! {
-                biased;
-                () = shared.stop.wait() => return,
-                () = shutdown.wait() => {
-                    shared.request_close(Some(CloseFrame::new(close_code::GOING_AWAY, "server shutdown")), true);
-                    return;
+            if shared.stop.is_set() {
+                return;
+            }
+            if shutdown.is_set() {
+                return going_away();
+            }
+            // A frame the transport already holds is taken without a timer or a wake-up; only
+            // when the reader is about to wait does its writer get the replies queued so far.
+            let next = match stream.next().now_or_never() {
+                Some(item) => Ok(item),
+                None => {
+                    ctx.mailbox().release_deferred();
+                    tokio::select! {
+                        biased;
+                        () = shared.stop.wait() => return,
+                        () = shutdown.wait() => return going_away(),
+                        next = next_frame(&mut stream, cfg.idle_timeout) => next,
+                    }
                 }
-                next = next_frame(&mut stream, cfg.idle_timeout) => next,
             };
             let frame = match next {
                 Err(Idle) => {
@@ -429,7 +443,7 @@ impl<C: Channel> Endpoint<C> {
                 }
                 Frame::Ping(payload) => {
                     if !transport.answers_pings {
-                        ctx.mailbox().push(Outgoing::Pong(payload), true);
+                        ctx.mailbox().push_deferred(Outgoing::Pong(payload), true);
                     }
                 }
                 Frame::Pong(_) => {}
@@ -473,7 +487,7 @@ impl<C: Channel> Endpoint<C> {
                 metrics.count_rate_limited();
                 tracing::debug!(outcome = "rate_limited", "frame refused");
                 let item = limits::rate_limited(bucket.limit());
-                ctx.send_encoded(protocol::error_items_frame(&[item]), true);
+                ctx.queue_encoded(protocol::error_items_frame(&[item]), true);
             }
             Verdict::Close => {
                 metrics.count_rate_limited();
@@ -488,14 +502,14 @@ impl<C: Channel> Endpoint<C> {
     async fn handle_text(&self, ctx: &Context<C>, text: &str) {
         if let Err(item) = limits::check_depth(text.as_bytes(), self.config.limits.max_json_depth) {
             tracing::debug!(outcome = "too_deep", "frame refused");
-            ctx.send_encoded(protocol::error_items_frame(&[item]), false);
+            ctx.queue_encoded(protocol::error_items_frame(&[item]), false);
             return;
         }
         let reference = match protocol::peek_envelope(text) {
             Ok(r) => r,
             Err(items) => {
                 tracing::debug!(outcome = "invalid_envelope", errors = items.len());
-                ctx.send_encoded(protocol::error_items_frame(&items), false);
+                ctx.queue_encoded(protocol::error_items_frame(&items), false);
                 return;
             }
         };
@@ -506,9 +520,9 @@ impl<C: Channel> Endpoint<C> {
                 let routed = protocol::is_json_object(text);
                 ctx.set_ref(if routed { reference } else { None });
                 tracing::debug!(outcome = "invalid", errors = err.errors.len(), "frame refused");
-                ctx.send_encoded(protocol::error_items_frame(&err.errors), false);
+                ctx.queue_encoded(protocol::error_items_frame(&err.errors), false);
                 if routed && self.config.send_completion {
-                    ctx.send_encoded(protocol::COMPLETE.to_owned(), false);
+                    ctx.queue_encoded(protocol::COMPLETE.to_owned(), false);
                 }
                 ctx.set_ref(None);
             }
@@ -530,12 +544,12 @@ impl<C: Channel> Endpoint<C> {
             (Ok(()), Some(fut)) => self.dispatch(ctx, "binary", move || fut).await,
             (Ok(()), None) => {
                 tracing::debug!(outcome = "invalid", "binary frame refused");
-                ctx.send_encoded(protocol::error_items_frame(&[protocol::binary_not_supported()]), false);
+                ctx.queue_encoded(protocol::error_items_frame(&[protocol::binary_not_supported()]), false);
             }
             (Err(_), _) => {
                 self.hub.metrics_handle().count_handler_panic();
                 tracing::error!(action = "binary", "handler panicked");
-                ctx.send_encoded(protocol::error_detail_frame("Failed to process message for binary"), false);
+                ctx.queue_encoded(protocol::error_detail_frame("Failed to process message for binary"), false);
             }
         }
     }
@@ -546,7 +560,6 @@ impl<C: Channel> Endpoint<C> {
         action: &'static str,
         handler: impl FnOnce() -> BoxFuture<'a, HandlerResult<Option<C::Server>>>,
     ) {
-        let started = Instant::now();
         let reference = ctx.current_ref();
         let span = tracing::debug_span!(
             "ws_message",
@@ -555,10 +568,15 @@ impl<C: Channel> Endpoint<C> {
             outcome = tracing::field::Empty,
             duration_us = tracing::field::Empty,
         );
-        let result = guarded(handler).instrument(span.clone()).await;
+        // The clock is read only when the span records the duration.
+        let started = (!span.is_disabled()).then(Instant::now);
+        let result = match started {
+            Some(_) => guarded(handler).instrument(span.clone()).await,
+            None => guarded(handler).await,
+        };
         let outcome = match result {
             Ok(Ok(Some(reply))) => {
-                ctx.send_encoded(reply.encode(), false);
+                ctx.queue_encoded(reply.encode(), false);
                 "ok"
             }
             Ok(Ok(None)) => "ok",
@@ -571,13 +589,13 @@ impl<C: Channel> Endpoint<C> {
                     }
                     None => e.detail().to_owned(),
                 };
-                ctx.send_encoded(protocol::error_detail_frame(&detail), false);
+                ctx.queue_encoded(protocol::error_detail_frame(&detail), false);
                 "error"
             }
             Err(panic) => {
                 self.hub.metrics_handle().count_handler_panic();
                 span.in_scope(|| tracing::error!(panic = %panic, "handler panicked"));
-                ctx.send_encoded(
+                ctx.queue_encoded(
                     protocol::error_detail_frame(&format!("Failed to process message for {action}")),
                     false,
                 );
@@ -585,11 +603,13 @@ impl<C: Channel> Endpoint<C> {
             }
         };
         if self.config.send_completion {
-            ctx.send_encoded(protocol::COMPLETE.to_owned(), false);
+            ctx.queue_encoded(protocol::COMPLETE.to_owned(), false);
         }
         ctx.set_ref(None);
         span.record("outcome", outcome);
-        span.record("duration_us", started.elapsed().as_micros() as u64);
+        if let Some(started) = started {
+            span.record("duration_us", started.elapsed().as_micros() as u64);
+        }
         span.in_scope(|| tracing::debug!(outcome, "message handled"));
     }
 }

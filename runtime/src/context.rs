@@ -3,6 +3,7 @@
 //! outbox with `try_send`); group changes go through the channel layer.
 
 use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::channel::Channel;
@@ -28,6 +29,9 @@ pub struct Context<C: Channel> {
     auth: Option<AuthData>,
     groups: Mutex<Vec<String>>,
     current_ref: Mutex<Option<Ref>>,
+    /// Whether `current_ref` holds a value: most frames carry no `ref`, and this spares them
+    /// the lock.
+    has_ref: AtomicBool,
     hub: Hub,
 }
 
@@ -59,6 +63,7 @@ impl<C: Channel> Context<C> {
             auth,
             groups: Mutex::default(),
             current_ref: Mutex::default(),
+            has_ref: AtomicBool::new(false),
             hub,
         }
     }
@@ -130,6 +135,13 @@ impl<C: Channel> Context<C> {
         self.mailbox.deliver(crate::Payload::Text(bytes), Origin::Reply, volatile)
     }
 
+    /// Like [`Context::send_encoded`], for the reader's replies and error frames: the writer
+    /// is woken when the reader is about to wait for the client's next frame.
+    pub(crate) fn queue_encoded(&self, encoded: String, volatile: bool) {
+        let bytes = protocol::stamp(encoded, self.current_ref().as_ref());
+        self.mailbox.push_deferred(crate::layer::Outgoing::Text(bytes, Origin::Reply), volatile);
+    }
+
     /// Sends a message to every member of a group, this connection included if it is one.
     pub async fn broadcast(&self, group: &str, msg: &C::Server) -> Result<SendReport, LayerError> {
         self.hub.broadcast(group, msg).await
@@ -153,11 +165,19 @@ impl<C: Channel> Context<C> {
 
     /// The `ref` of the client frame being handled, if it carried one.
     pub fn current_ref(&self) -> Option<Ref> {
+        if !self.has_ref.load(Ordering::Acquire) {
+            return None;
+        }
         self.current_ref.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn set_ref(&self, r: Option<Ref>) {
-        *self.current_ref.lock().unwrap_or_else(|p| p.into_inner()) = r;
+        if r.is_none() && !self.has_ref.load(Ordering::Acquire) {
+            return;
+        }
+        let mut slot = self.current_ref.lock().unwrap_or_else(|p| p.into_inner());
+        self.has_ref.store(r.is_some(), Ordering::Release);
+        *slot = r;
     }
 
     pub(crate) fn mailbox(&self) -> &Mailbox {

@@ -332,10 +332,28 @@ impl Mailbox {
     }
 
     pub(crate) fn push(&self, item: Outgoing, volatile: bool) -> Delivery {
+        self.push_with(item, volatile, false)
+    }
+
+    /// Like [`Mailbox::push`], for the connection's own reader: the writer is woken when the
+    /// reader is about to wait ([`Mailbox::release_deferred`]), so the replies to frames that
+    /// arrived together leave in one write.
+    pub(crate) fn push_deferred(&self, item: Outgoing, volatile: bool) -> Delivery {
+        self.push_with(item, volatile, true)
+    }
+
+    /// Wakes the writer for what [`Mailbox::push_deferred`] queued.
+    pub(crate) fn release_deferred(&self) {
+        self.conn.outbox.release_deferred();
+    }
+
+    fn push_with(&self, item: Outgoing, volatile: bool, defer: bool) -> Delivery {
         if self.conn.stop.is_set() {
             return Delivery::Gone;
         }
-        match self.conn.outbox.try_push(item) {
+        let pushed =
+            if defer { self.conn.outbox.try_push_deferred(item) } else { self.conn.outbox.try_push(item) };
+        match pushed {
             Ok(()) => Delivery::Delivered,
             Err(PushError::Closed) => Delivery::Gone,
             Err(PushError::Full) => match self.conn.policy {

@@ -19,6 +19,9 @@ use crate::layer::Outgoing;
 /// A drained queue whose buffer grew past this many slots gives the buffer back.
 const SHRINK_ABOVE: usize = 64;
 
+/// Deferred items after which the consumer is woken anyway (see [`Outbox::try_push_deferred`]).
+const DEFER_AT_MOST: usize = 32;
+
 /// Why [`Outbox::try_push`] refused an item (the item is dropped).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum PushError {
@@ -45,6 +48,8 @@ struct State {
     closed: bool,
     /// Free slots the reader is waiting for (0: nobody waits).
     room_wanted: usize,
+    /// Items queued by [`Outbox::try_push_deferred`] since the consumer was last woken.
+    deferred: usize,
 }
 
 impl Outbox {
@@ -56,6 +61,7 @@ impl Outbox {
                 senders: 0,
                 closed: false,
                 room_wanted: 0,
+                deferred: 0,
             }),
             capacity: capacity.max(1),
             room: Notify::new(),
@@ -71,8 +77,19 @@ impl Outbox {
         self.capacity
     }
 
-    /// Queues an item without waiting.
+    /// Queues an item without waiting and wakes the consumer.
     pub(crate) fn try_push(&self, item: Outgoing) -> Result<(), PushError> {
+        self.push(item, false)
+    }
+
+    /// Queues an item without waking the consumer, until [`Outbox::release_deferred`] (or
+    /// [`DEFER_AT_MOST`] such items): the connection's reader queues the replies to the frames it
+    /// already holds and lets the writer send them in one write when it is about to wait.
+    pub(crate) fn try_push_deferred(&self, item: Outgoing) -> Result<(), PushError> {
+        self.push(item, true)
+    }
+
+    fn push(&self, item: Outgoing, defer: bool) -> Result<(), PushError> {
         let waker = {
             let mut state = self.lock();
             if state.closed {
@@ -82,12 +99,33 @@ impl Outbox {
                 return Err(PushError::Full);
             }
             state.items.push_back(item);
-            state.waker.take()
+            if defer && state.deferred + 1 < DEFER_AT_MOST {
+                state.deferred += 1;
+                None
+            } else {
+                state.deferred = 0;
+                state.waker.take()
+            }
         };
         if let Some(waker) = waker {
             waker.wake();
         }
         Ok(())
+    }
+
+    /// Wakes the consumer for the items queued by [`Outbox::try_push_deferred`].
+    pub(crate) fn release_deferred(&self) {
+        let waker = {
+            let mut state = self.lock();
+            if state.deferred == 0 {
+                return;
+            }
+            state.deferred = 0;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// The next item if one is queued.
@@ -165,6 +203,8 @@ impl Outbox {
                 }
                 state.room_wanted = wanted;
             }
+            // The writer makes room: it must know about what is queued.
+            self.release_deferred();
             notified.await;
         }
     }
@@ -287,6 +327,68 @@ mod tests {
         outbox.drop_sender();
         let got = tokio::time::timeout(Duration::from_secs(5), consumer).await.expect("ends").expect("joins");
         assert_eq!(got, vec![7, 8]);
+    }
+
+    #[tokio::test]
+    async fn deferred_items_wake_the_consumer_on_release_or_when_many() {
+        let outbox = Arc::new(Outbox::new(256));
+        outbox.add_sender();
+        let woken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let consumer = tokio::spawn({
+            let (outbox, woken) = (outbox.clone(), woken.clone());
+            async move {
+                let mut got = 0usize;
+                while outbox.pop().await.is_some() {
+                    woken.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    got += 1;
+                    while outbox.try_pop().is_some() {
+                        got += 1;
+                    }
+                }
+                got
+            }
+        });
+        tokio::task::yield_now().await;
+        for i in 0..3 {
+            assert!(outbox.try_push_deferred(text(i)).is_ok());
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 0, "deferred items do not wake");
+        outbox.release_deferred();
+        tokio::task::yield_now().await;
+        assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 1, "one wake-up for the batch");
+        for i in 0..DEFER_AT_MOST {
+            assert!(outbox.try_push_deferred(text(i as u8)).is_ok());
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 2, "woken after DEFER_AT_MOST items");
+        outbox.drop_sender();
+        let got = tokio::time::timeout(Duration::from_secs(5), consumer).await.expect("ends").expect("joins");
+        assert_eq!(got, 3 + DEFER_AT_MOST);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_room_releases_deferred_items() {
+        let outbox = Arc::new(Outbox::new(2));
+        outbox.add_sender();
+        let consumer = tokio::spawn({
+            let outbox = outbox.clone();
+            async move {
+                let mut got = 0usize;
+                while outbox.pop().await.is_some() {
+                    got += 1;
+                }
+                got
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(outbox.try_push_deferred(text(1)).is_ok());
+        assert!(outbox.try_push_deferred(text(2)).is_ok());
+        let room = tokio::time::timeout(Duration::from_secs(5), outbox.room(2)).await.expect("room");
+        assert!(room);
+        outbox.drop_sender();
+        let got = tokio::time::timeout(Duration::from_secs(5), consumer).await.expect("ends").expect("joins");
+        assert_eq!(got, 2);
     }
 
     #[tokio::test]

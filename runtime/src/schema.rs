@@ -424,6 +424,9 @@ enum Seg<'a> {
 /// The state of a check: the current path and the problems found so far.
 #[derive(Debug, Default)]
 pub struct Cx<'a> {
+    /// The first location part (the message tag); kept apart so a valid frame's checks
+    /// allocate nothing until they go one level down.
+    root: Option<&'a str>,
     path: Vec<Seg<'a>>,
     errors: Vec<ErrorItem>,
 }
@@ -431,14 +434,16 @@ pub struct Cx<'a> {
 impl<'a> Cx<'a> {
     /// A context whose locations start with `root` (the message tag), or with nothing.
     pub fn new(root: Option<&'a str>) -> Self {
-        Self { path: root.map(Seg::Key).into_iter().collect(), errors: Vec::new() }
+        Self { root, path: Vec::new(), errors: Vec::new() }
     }
 
     /// Records a problem at the current path.
     pub fn error(&mut self, kind: &'static str, msg: String) {
         let loc = self
-            .path
+            .root
+            .map(Seg::Key)
             .iter()
+            .chain(&self.path)
             .map(|s| match s {
                 Seg::Key(k) => LocPart::Key((*k).to_owned()),
                 Seg::Index(i) => LocPart::Index(*i),
@@ -861,7 +866,7 @@ fn check_union<'a>(value: &'a Value, union: &'static Union, ignore: &[&str], cx:
     // problems are reported under its name (pydantic's smart-union shape).
     let mut all = Vec::new();
     for variant in union.variants {
-        let mut sub = Cx { path: cx.path.clone(), errors: Vec::new() };
+        let mut sub = Cx { root: cx.root, path: cx.path.clone(), errors: Vec::new() };
         sub.at_key(variant.label(), |sub| check_value_ignoring(value, &variant.schema, ignore, sub));
         if sub.errors.is_empty() {
             return;
