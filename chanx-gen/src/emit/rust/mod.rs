@@ -105,7 +105,9 @@ enum Unit {
 fn render(cx: &Cx<'_>, unit: &Unit) -> String {
     match unit {
         Unit::Root => print(|| cx.root_module()),
-        Unit::Items(range) => print(|| types::emit_items(cx, range.clone())),
+        Unit::Items(range) => {
+            types::emit_items(cx, range.clone()).map_or_else(|e| e, |file| prettyplease::unparse(&file))
+        }
         Unit::Descriptors => {
             types::emit_descriptors(cx).map_or_else(|e| e, |file| prettyplease::unparse(&file))
         }

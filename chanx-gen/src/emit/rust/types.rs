@@ -504,12 +504,12 @@ fn struct_descriptors(
     }
 }
 
-fn emit_struct(cx: &Cx<'_>, id: usize, t: &TypeDef, s: &crate::ir::Struct) -> TokenStream {
+fn emit_struct(cx: &Cx<'_>, id: usize, t: &TypeDef, s: &crate::ir::Struct) -> (TokenStream, Item) {
     let name = ident(&t.name);
     let fields: Vec<&Field> = s.fields.iter().filter(|f| !cx.dropped[id].contains(&f.wire)).collect();
     let mut members = Vec::new();
-    let mut checks = Vec::new();
     let mut values = Vec::new();
+    let mut additional = None;
     let mut all_absent = true;
     for f in &fields {
         let repr = field_repr(cx, t, f);
@@ -536,7 +536,7 @@ fn emit_struct(cx: &Cx<'_>, id: usize, t: &TypeDef, s: &crate::ir::Struct) -> To
             #[serde(rename = #wire #(, #serde)*)]
             pub #fname: #ty,
         });
-        values.push(quote! { &self.#fname });
+        values.push(fname);
     }
     if let Additional::Map(v) = &s.additional {
         let mut fname = "additional_properties".to_owned();
@@ -550,22 +550,14 @@ fn emit_struct(cx: &Cx<'_>, id: usize, t: &TypeDef, s: &crate::ir::Struct) -> To
             #[serde(flatten)]
             pub #fname: ::std::collections::BTreeMap<::std::string::String, #ty>,
         });
-        checks.push(quote! { ::chanx::schema::check_additional(&__chanx::schema::#name, &self.#fname, cx); });
+        additional = Some(fname);
     }
     let deny = (matches!(s.additional, Additional::Forbid) && !cx.frame[id] && cx.dropped[id].is_empty())
         .then(|| quote! { #[serde(deny_unknown_fields)] });
     let derive = derives(cx, id, all_absent);
     let doc = type_doc(t);
     let dep = deprecated(t.deprecated);
-    if !values.is_empty() {
-        checks.insert(0, quote! { cx.fields(&__chanx::fields::#name, [#(#values),*]); });
-    }
-    let check_body = if checks.is_empty() {
-        quote! { let _ = cx; }
-    } else {
-        quote! { #(#checks)* }
-    };
-    quote! {
+    let item = quote! {
         #doc
         #dep
         #derive
@@ -574,13 +566,62 @@ fn emit_struct(cx: &Cx<'_>, id: usize, t: &TypeDef, s: &crate::ir::Struct) -> To
         pub struct #name {
             #(#members)*
         }
+    };
+    (item, check_impl(name, values, additional))
+}
 
-        impl ::chanx::schema::Check for #name {
-            fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
-                #check_body
+/// `impl ::chanx::schema::Check for NAME { .. }` of a struct: one `cx.fields(..)` call over the
+/// fields `values` (in descriptor order) and a `check_additional` call for the map of additional
+/// properties. The signature is parsed once per thread; the body is built as a syntax tree.
+fn check_impl(
+    name: proc_macro2::Ident,
+    values: Vec<proc_macro2::Ident>,
+    additional: Option<proc_macro2::Ident>,
+) -> Item {
+    thread_local! {
+        static TEMPLATE: Option<syn::ItemImpl> = syn::parse2(quote! {
+            impl ::chanx::schema::Check for T {
+                fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+                    let _ = cx;
+                }
             }
-        }
+        })
+        .ok();
     }
+    let Some(mut item) = TEMPLATE.with(Clone::clone) else {
+        return Item::Verbatim(quote! { compile_error!("chanx-gen: invalid Check template"); });
+    };
+    let self_field = |f: proc_macro2::Ident| {
+        ast::refer(Expr::Field(syn::ExprField {
+            attrs: Vec::new(),
+            base: Box::new(ast::path_expr(ast::names(&["self"]))),
+            dot_token: syn::token::Dot(proc_macro2::Span::call_site()),
+            member: syn::Member::Named(f),
+        }))
+    };
+    let cx = || ast::path_expr(ast::names(&["cx"]));
+    let chanx = |module: &str, name: &proc_macro2::Ident| {
+        ast::refer(ast::path_expr(ast::path(false, [ast::id("__chanx"), ast::id(module), name.clone()])))
+    };
+    let mut stmts = Vec::new();
+    if !values.is_empty() {
+        let fields = ast::array(values.into_iter().map(self_field));
+        stmts.push(ast::method(cx(), "fields", [chanx("fields", &name), fields]));
+    }
+    if let Some(f) = additional {
+        let func = ast::path(true, ["chanx", "schema", "check_additional"].map(ast::id));
+        stmts.push(ast::call(func, [chanx("schema", &name), self_field(f), cx()]));
+    }
+    item.self_ty = Box::new(ast::path_type(ast::path(false, [name])));
+    if !stmts.is_empty()
+        && let Some(syn::ImplItem::Fn(f)) = item.items.first_mut()
+    {
+        f.block.stmts = stmts
+            .into_iter()
+            .map(|e| syn::Stmt::Expr(e, Some(syn::token::Semi(proc_macro2::Span::call_site()))))
+            .collect();
+    }
+    Item::Impl(item)
 }
 
 fn union_descriptors(cx: &Cx<'_>, t: &TypeDef, u: &crate::ir::Union, patterns: &mut Patterns) -> Descriptors {
@@ -686,13 +727,17 @@ fn variant_doc(v: &UnionVariant) -> TokenStream {
     doc_or(&[], text)
 }
 
-/// The items of one type (the type and its impls).
-fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> TokenStream {
+/// The items of one type (the type and its impls); a struct's `Check` impl comes apart, as a
+/// syntax tree.
+fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>) {
     let name = ident(&t.name);
     let doc = type_doc(t);
     let dep = deprecated(t.deprecated);
-    match &t.kind {
-        TypeKind::Struct(s) => emit_struct(cx, id, t, s),
+    let tokens = match &t.kind {
+        TypeKind::Struct(s) => {
+            let (tokens, check) = emit_struct(cx, id, t, s);
+            return (tokens, Some(check));
+        }
         TypeKind::Union(u) => emit_union(cx, id, t, u),
         TypeKind::StringEnum(values) => {
             let variants = values.iter().map(|v| {
@@ -775,7 +820,8 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> TokenStream {
                 quote! { #doc #dep pub type #name = #ty; }
             }
         }
-    }
+    };
+    (tokens, None)
 }
 
 /// The descriptors of one type (pattern statics are numbered in the order they are met).
@@ -810,18 +856,35 @@ fn type_descriptors(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns
 
 /// Items of the shared types module for the types in `range` (their tokens never depend on
 /// other types' output, so ranges can be emitted apart); the first range opens with the module
-/// docs.
-pub(crate) fn emit_items(cx: &Cx<'_>, range: std::ops::Range<usize>) -> TokenStream {
-    let mut items = TokenStream::new();
-    if range.start == 0 {
-        let doc =
-            format!(" Shared types of `{}`: component schemas and named inline schemas.", cx.ir.source_name);
-        items.extend(quote! { #![doc = #doc] });
-    }
+/// docs. Each type's tokens are parsed on their own, and a struct's `Check` impl is added as
+/// built.
+pub(crate) fn emit_items(cx: &Cx<'_>, range: std::ops::Range<usize>) -> Result<syn::File, String> {
+    let mut file = syn::File { shebang: None, attrs: Vec::new(), items: Vec::new() };
     for (id, t) in cx.ir.types.iter().enumerate().take(range.end).skip(range.start) {
-        items.extend(emit_type(cx, id, t));
+        let tokens = || {
+            let mut tokens = TokenStream::new();
+            if id == 0 {
+                let doc = format!(
+                    " Shared types of `{}`: component schemas and named inline schemas.",
+                    cx.ir.source_name
+                );
+                tokens.extend(quote! { #![doc = #doc] });
+            }
+            let (item, check) = emit_type(cx, id, t);
+            tokens.extend(item);
+            (tokens, check)
+        };
+        let (item, check) = tokens();
+        match syn::parse2::<syn::File>(item) {
+            Ok(parsed) => {
+                file.attrs.extend(parsed.attrs);
+                file.items.extend(parsed.items);
+            }
+            Err(e) => return Err(super::invalid(&e, &tokens().0)),
+        }
+        file.items.extend(check);
     }
-    items
+    Ok(file)
 }
 
 /// The hidden `__chanx` module of the shared types module: every type's descriptors, in type
