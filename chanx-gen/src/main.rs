@@ -9,6 +9,10 @@ use chanx_gen::ir::Role;
 use chanx_gen::write::Drift;
 use chanx_gen::{Config, GenerateError};
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Generate typed Rust and TypeScript WebSocket APIs from an AsyncAPI 3.0 document.
 ///
 /// Exit codes: 0 success, 1 invalid spec or stale output, 2 usage error.

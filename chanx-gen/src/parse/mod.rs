@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::load::{self, LineIndex, escape_segment};
+use crate::load::{self, LineIndex};
 use crate::location::Location;
 
 pub use refs::NodeRef;
@@ -592,7 +592,11 @@ fn check_version(root: &Document) -> Result<String> {
 
 /// Used by [`NodeRef::child`].
 pub(crate) fn child_pointer(pointer: &str, key: &str) -> String {
-    format!("{pointer}/{}", escape_segment(key))
+    let mut out = String::with_capacity(pointer.len() + 1 + key.len());
+    out.push_str(pointer);
+    out.push('/');
+    crate::load::push_escaped(&mut out, key);
+    out
 }
 
 /// [`Value::pointer`] without an allocation per segment (only segments with `~` escapes are
@@ -602,9 +606,10 @@ fn pointer<'v>(root: &'v Value, pointer: &str) -> Option<&'v Value> {
         return Some(root);
     }
     let mut v = root;
+    let escaped = pointer.contains('~');
     for raw in pointer.strip_prefix('/')?.split('/') {
         let unescaped;
-        let seg = if raw.contains('~') {
+        let seg = if escaped && raw.contains('~') {
             unescaped = raw.replace("~1", "/").replace("~0", "~");
             unescaped.as_str()
         } else {

@@ -54,9 +54,10 @@ fn side<'a>(
 ) -> Side<'a> {
     let common = ident(&cx.common);
     let types = quote! { super::#common:: };
+    let sup = || Ident::new("super", proc_macro2::Span::call_site());
     let static_paths = Paths {
-        schema: quote! { super::super::super::#common::__chanx::schema:: },
-        patterns: quote! { super::patterns:: },
+        schema: vec![sup(), sup(), sup(), common.clone(), format_ident!("__chanx"), format_ident!("schema")],
+        patterns: vec![sup(), format_ident!("patterns")],
     };
     let tag = match &dir.tag {
         Tagging::Field(t) => Some(t.as_str()),

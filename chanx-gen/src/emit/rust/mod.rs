@@ -40,6 +40,7 @@ use quote::quote;
 use crate::emit::GeneratedFile;
 use crate::ir::{Ir, Schema, TypeKind};
 
+mod ast;
 mod channel;
 mod types;
 
@@ -102,12 +103,16 @@ enum Unit {
 }
 
 fn render(cx: &Cx<'_>, unit: &Unit) -> String {
-    print(|| match unit {
-        Unit::Root => cx.root_module(),
-        Unit::Items(range) => types::emit_items(cx, range.clone()),
-        Unit::Descriptors => types::emit_descriptors(cx),
-        Unit::Channel(i) => channel::emit_channel(cx, &cx.ir.channels[*i]),
-    })
+    match unit {
+        Unit::Root => print(|| cx.root_module()),
+        Unit::Items(range) => {
+            types::emit_items(cx, range.clone()).map_or_else(|e| e, |file| prettyplease::unparse(&file))
+        }
+        Unit::Descriptors => {
+            types::emit_descriptors(cx).map_or_else(|e| e, |file| prettyplease::unparse(&file))
+        }
+        Unit::Channel(i) => print(|| channel::emit_channel(cx, &cx.ir.channels[*i])),
+    }
 }
 
 /// Renders every unit on up to `threads` threads (tokens are not `Send`, so each unit is built
@@ -149,13 +154,14 @@ fn run_units(cx: &Cx<'_>, units: &[Unit], threads: usize) -> Vec<String> {
 fn print(tokens: impl Fn() -> TokenStream) -> String {
     match syn::parse2::<syn::File>(tokens()) {
         Ok(parsed) => prettyplease::unparse(&parsed),
-        // A token mistake is a bug in this emitter; make it loud in tests and visible in output.
-        Err(e) => format!(
-            "compile_error!({:?});\n/*\n{}\n*/\n",
-            format!("chanx-gen emitted invalid Rust: {e}"),
-            tokens()
-        ),
+        Err(e) => invalid(&e, &tokens()),
     }
+}
+
+/// The text printed for tokens that do not parse. A token mistake is a bug in this emitter; make
+/// it loud in tests and visible in output.
+pub(crate) fn invalid(e: &syn::Error, tokens: &TokenStream) -> String {
+    format!("compile_error!({:?});\n/*\n{}\n*/\n", format!("chanx-gen emitted invalid Rust: {e}"), tokens)
 }
 
 /// What every part of the emitter needs: the IR and decisions derived from it once.

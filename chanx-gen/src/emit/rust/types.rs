@@ -14,8 +14,9 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
+use syn::{Expr, Item};
 
-use super::{Cx, deprecated, doc_or, ident};
+use super::{Cx, ast, deprecated, doc_or, ident};
 use crate::ir::{
     Additional, ArrayRules, Field, NumberRules, Schema, StringRules, TypeDef, TypeKind, UnionVariant,
 };
@@ -31,10 +32,20 @@ pub(crate) fn tuple_as_value(items: &[Schema]) -> bool {
 /// Where generated code stands, for building paths.
 #[derive(Clone)]
 pub(crate) struct Paths {
-    /// Prefix of the common module's schema statics.
-    pub schema: TokenStream,
-    /// Prefix of the local pattern statics.
-    pub patterns: TokenStream,
+    /// Path segments before the common module's schema statics.
+    pub schema: Vec<proc_macro2::Ident>,
+    /// Path segments before the local pattern statics.
+    pub patterns: Vec<proc_macro2::Ident>,
+}
+
+impl Paths {
+    fn schema(&self, name: proc_macro2::Ident) -> syn::Path {
+        ast::path(false, self.schema.iter().cloned().chain([name]))
+    }
+
+    fn pattern(&self, name: proc_macro2::Ident) -> Expr {
+        ast::refer(ast::path_expr(ast::path(false, self.patterns.iter().cloned().chain([name]))))
+    }
 }
 
 /// Patterns of one file, emitted as `static`s so each regex is compiled once.
@@ -78,13 +89,9 @@ pub(crate) fn descriptor_use() -> TokenStream {
     }
 }
 
-fn f64_lit(f: f64) -> Literal {
-    Literal::f64_unsuffixed(f)
-}
-
 /// The rules expression, `None` when there is no (finite) bound.
-fn num_rules(r: &NumberRules) -> Option<TokenStream> {
-    let mut out = quote! { NumRules::NONE };
+fn num_rules(r: &NumberRules) -> Option<Expr> {
+    let mut out = ast::path_expr(ast::names(&["NumRules", "NONE"]));
     let mut any = false;
     let rules = [
         ("minimum", r.minimum),
@@ -95,101 +102,95 @@ fn num_rules(r: &NumberRules) -> Option<TokenStream> {
     ];
     for (name, v) in rules {
         if let Some(f) = v.filter(|f| f.is_finite()) {
-            let m = format_ident!("{}", name);
-            let lit = f64_lit(f);
-            out.extend(quote! { .#m(#lit) });
+            out = ast::method(out, name, [ast::lit(Literal::f64_unsuffixed(f))]);
             any = true;
         }
     }
     any.then_some(out)
 }
 
-fn format_of(f: Option<&str>) -> Option<TokenStream> {
+fn format_of(f: Option<&str>) -> Option<&'static str> {
     Some(match f? {
-        "date-time" => quote! { DateTime },
-        "date" => quote! { Date },
-        "time" => quote! { Time },
-        "uuid" => quote! { Uuid },
-        "email" | "idn-email" => quote! { Email },
-        "uri" | "iri" => quote! { Uri },
+        "date-time" => "DateTime",
+        "date" => "Date",
+        "time" => "Time",
+        "uuid" => "Uuid",
+        "email" | "idn-email" => "Email",
+        "uri" | "iri" => "Uri",
         _ => return None,
     })
 }
 
-fn str_rules(r: &StringRules, paths: &Paths, patterns: &mut Patterns) -> TokenStream {
-    let mut out = quote! { StrRules::NONE };
+fn str_rules(r: &StringRules, paths: &Paths, patterns: &mut Patterns) -> Expr {
+    let mut out = ast::path_expr(ast::names(&["StrRules", "NONE"]));
     if let Some(n) = r.min_length {
-        let lit = Literal::u64_unsuffixed(n);
-        out.extend(quote! { .min_length(#lit) });
+        out = ast::method(out, "min_length", [ast::lit(Literal::u64_unsuffixed(n))]);
     }
     if let Some(n) = r.max_length {
-        let lit = Literal::u64_unsuffixed(n);
-        out.extend(quote! { .max_length(#lit) });
+        out = ast::method(out, "max_length", [ast::lit(Literal::u64_unsuffixed(n))]);
     }
     if let Some(p) = &r.pattern {
-        let name = patterns.get(p);
-        let prefix = &paths.patterns;
-        out.extend(quote! { .pattern(&#prefix #name) });
+        out = ast::method(out, "pattern", [paths.pattern(patterns.get(p))]);
     }
     if let Some(f) = format_of(r.format.as_deref()) {
-        out.extend(quote! { .format(Format::#f) });
+        out = ast::method(out, "format", [ast::path_expr(ast::names(&["Format", f]))]);
     }
     out
 }
 
-fn array_rules(r: &ArrayRules) -> TokenStream {
-    let mut out = quote! { ArrayRules::NONE };
+fn array_rules(r: &ArrayRules) -> Expr {
+    let mut out = ast::path_expr(ast::names(&["ArrayRules", "NONE"]));
     if let Some(n) = r.min_items {
-        let lit = Literal::u64_unsuffixed(n);
-        out.extend(quote! { .min_items(#lit) });
+        out = ast::method(out, "min_items", [ast::lit(Literal::u64_unsuffixed(n))]);
     }
     if let Some(n) = r.max_items {
-        let lit = Literal::u64_unsuffixed(n);
-        out.extend(quote! { .max_items(#lit) });
+        out = ast::method(out, "max_items", [ast::lit(Literal::u64_unsuffixed(n))]);
     }
     if r.unique_items {
-        out.extend(quote! { .unique() });
+        out = ast::method(out, "unique", []);
     }
     out
 }
 
-fn const_expr(v: &Value) -> TokenStream {
-    match v {
-        Value::Null => quote! { Const::Null },
-        Value::Bool(b) => quote! { Const::Bool(#b) },
+fn const_expr(v: &Value) -> Expr {
+    let (variant, arg) = match v {
+        Value::Null => return ast::path_expr(ast::names(&["Const", "Null"])),
+        Value::Bool(b) => ("Bool", ast::bool_lit(*b)),
         Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => quote! { Const::Int(#i) },
-            (None, Some(f)) if f.is_finite() => {
-                let lit = Literal::f64_suffixed(f);
-                quote! { Const::Float(#lit) }
-            }
-            _ => {
-                let s = n.to_string();
-                quote! { Const::Json(#s) }
-            }
+            (Some(i), _) => ("Int", ast::lit(Literal::i64_suffixed(i))),
+            (None, Some(f)) if f.is_finite() => ("Float", ast::lit(Literal::f64_suffixed(f))),
+            _ => ("Json", ast::str_lit(&n.to_string())),
         },
-        Value::String(s) => quote! { Const::Str(#s) },
-        other => {
-            let s = other.to_string();
-            quote! { Const::Json(#s) }
-        }
-    }
+        Value::String(s) => ("Str", ast::str_lit(s)),
+        other => ("Json", ast::str_lit(&other.to_string())),
+    };
+    ast::call(ast::names(&["Const", variant]), [arg])
+}
+
+/// `Schema::NAME`.
+fn schema_const(name: &str) -> Expr {
+    ast::path_expr(ast::names(&["Schema", name]))
+}
+
+/// `Schema::variant(arg)`.
+fn schema_call(variant: &str, arg: Expr) -> Expr {
+    ast::call(ast::names(&["Schema", variant]), [arg])
 }
 
 /// The descriptor expression of a schema (a constant expression usable in a `static` of a
 /// module that has [`descriptor_use`]).
-pub(crate) fn schema_expr(cx: &Cx<'_>, s: &Schema, paths: &Paths, patterns: &mut Patterns) -> TokenStream {
+pub(crate) fn schema_expr(cx: &Cx<'_>, s: &Schema, paths: &Paths, patterns: &mut Patterns) -> Expr {
     match s {
-        Schema::Any => quote! { Schema::Any },
-        Schema::Null => quote! { Schema::Null },
-        Schema::Bool => quote! { Schema::Bool },
+        Schema::Any => schema_const("Any"),
+        Schema::Null => schema_const("Null"),
+        Schema::Bool => schema_const("Bool"),
         Schema::Integer(r) => match num_rules(r) {
-            None => quote! { Schema::INT },
-            Some(r) => quote! { Schema::Int(#r) },
+            None => schema_const("INT"),
+            Some(r) => schema_call("Int", r),
         },
         Schema::Number(r) => match num_rules(r) {
-            None => quote! { Schema::NUM },
-            Some(r) => quote! { Schema::Num(#r) },
+            None => schema_const("NUM"),
+            Some(r) => schema_call("Num", r),
         },
         Schema::String(r) => {
             if r.min_length.is_none()
@@ -197,48 +198,43 @@ pub(crate) fn schema_expr(cx: &Cx<'_>, s: &Schema, paths: &Paths, patterns: &mut
                 && r.pattern.is_none()
                 && format_of(r.format.as_deref()).is_none()
             {
-                quote! { Schema::STR }
+                schema_const("STR")
             } else {
-                let r = str_rules(r, paths, patterns);
-                quote! { Schema::Str(#r) }
+                schema_call("Str", str_rules(r, paths, patterns))
             }
         }
-        Schema::Const(v) => {
-            let c = const_expr(v);
-            quote! { Schema::Const(#c) }
-        }
+        Schema::Const(v) => schema_call("Const", const_expr(v)),
         Schema::Array { items, rules } => {
             let items = schema_expr(cx, items, paths, patterns);
-            let rules = array_rules(rules);
-            quote! { Schema::array(&#items, #rules) }
+            ast::call(ast::names(&["Schema", "array"]), [ast::refer(items), array_rules(rules)])
         }
         Schema::Tuple { items, rules } => {
-            let items: Vec<_> = items.iter().map(|i| schema_expr(cx, i, paths, patterns)).collect();
-            let rules = array_rules(rules);
-            quote! { Schema::Tuple { items: &[#(#items),*], rules: #rules } }
+            let items = ast::array(items.iter().map(|i| schema_expr(cx, i, paths, patterns)));
+            ast::struct_expr(
+                ast::names(&["Schema", "Tuple"]),
+                [("items", ast::refer(items)), ("rules", array_rules(rules))],
+            )
         }
         Schema::Map { values, key_pattern } => {
-            let values = schema_expr(cx, values, paths, patterns);
+            let values = ast::refer(schema_expr(cx, values, paths, patterns));
             match key_pattern {
                 Some(p) => {
-                    let name = patterns.get(p);
-                    let prefix = &paths.patterns;
-                    quote! { Schema::Map { values: &#values, key_pattern: ::core::option::Option::Some(&#prefix #name) } }
+                    let some = ast::path(true, ["core", "option", "Option", "Some"].map(ast::id));
+                    let key = ast::call(some, [paths.pattern(patterns.get(p))]);
+                    ast::struct_expr(
+                        ast::names(&["Schema", "Map"]),
+                        [("values", values), ("key_pattern", key)],
+                    )
                 }
-                None => quote! { Schema::map(&#values) },
+                None => ast::call(ast::names(&["Schema", "map"]), [values]),
             }
         }
         Schema::Nullable(inner) => {
-            let inner = schema_expr(cx, inner, paths, patterns);
-            quote! { Schema::Nullable(&#inner) }
+            schema_call("Nullable", ast::refer(schema_expr(cx, inner, paths, patterns)))
         }
         Schema::Named { id, .. } => match cx.ir.types.get(*id) {
-            Some(t) => {
-                let name = ident(&t.name);
-                let prefix = &paths.schema;
-                quote! { Schema::Named(&#prefix #name) }
-            }
-            None => quote! { Schema::Any },
+            Some(t) => schema_call("Named", ast::refer(ast::path_expr(paths.schema(ident(&t.name))))),
+            None => schema_const("Any"),
         },
     }
 }
@@ -432,58 +428,94 @@ fn type_doc(t: &TypeDef) -> TokenStream {
     )
 }
 
-/// Everything emitted for one type: the item, its `Check` impl, its statics.
-struct TypeOut {
-    item: TokenStream,
-    schema_static: TokenStream,
-    fields_static: TokenStream,
-    variants_static: TokenStream,
+/// One type's descriptors: its statics in the `schema`, `fields` and `variants` modules and its
+/// default functions.
+#[derive(Default)]
+struct Descriptors {
+    schema: Option<Item>,
+    fields: Option<Item>,
+    variants: Option<Item>,
     defaults: TokenStream,
 }
 
 fn common_paths() -> Paths {
-    Paths { schema: quote! { super::schema:: }, patterns: quote! { super::patterns:: } }
+    Paths {
+        schema: vec![ast::id("super"), ast::id("schema")],
+        patterns: vec![ast::id("super"), ast::id("patterns")],
+    }
 }
 
-fn emit_struct(
+/// `pub static NAME: Schema = expr;`.
+fn schema_static(name: proc_macro2::Ident, expr: Expr) -> Item {
+    ast::pub_static(name, ast::path_type(ast::names(&["Schema"])), expr)
+}
+
+/// `&super::MODULE::NAME`.
+fn sibling(module: &str, name: proc_macro2::Ident) -> Expr {
+    ast::refer(ast::path_expr(ast::path(false, [ast::id("super"), ast::id(module), name])))
+}
+
+fn struct_descriptors(
     cx: &Cx<'_>,
     id: usize,
     t: &TypeDef,
     s: &crate::ir::Struct,
     patterns: &mut Patterns,
-    desc: bool,
-) -> TypeOut {
-    let name = ident(&t.name);
-    let name_str = &t.name;
+) -> Descriptors {
     let paths = common_paths();
-    let fields: Vec<&Field> = s.fields.iter().filter(|f| !cx.dropped[id].contains(&f.wire)).collect();
-    let mut members = Vec::new();
     let mut defaults = Vec::new();
     let mut field_statics = Vec::new();
-    let mut checks = Vec::new();
+    for f in s.fields.iter().filter(|f| !cx.dropped[id].contains(&f.wire)) {
+        if f.default.as_ref().is_some_and(|d| !d.is_null())
+            && let Some((ret, expr)) = field_repr(cx, t, f).default_fn
+        {
+            let fn_name = format_ident!("{}__{}", t.name, f.rust.trim_start_matches("r#"));
+            defaults.push(quote! {
+                /// Default value of a property.
+                pub fn #fn_name() -> #ret { #expr }
+            });
+        }
+        let schema = schema_expr(cx, &f.schema, &paths, patterns);
+        let ctor = if f.required { "req" } else { "opt" };
+        field_statics.push(ast::call(ast::names(&["Field", ctor]), [ast::str_lit(&f.wire), schema]));
+    }
+    let additional = match &s.additional {
+        Additional::Ignore => ast::path_expr(ast::names(&["Additional", "Ignore"])),
+        Additional::Forbid => ast::path_expr(ast::names(&["Additional", "Forbid"])),
+        Additional::Map(v) => {
+            let e = schema_expr(cx, v, &paths, patterns);
+            ast::call(ast::names(&["Additional", "Map"]), [ast::refer(e)])
+        }
+    };
+    let object = ast::call(
+        ast::names(&["Object", "new"]),
+        [ast::str_lit(&t.name), sibling("fields", ident(&t.name)), additional],
+    );
+    let n = field_statics.len();
+    Descriptors {
+        schema: Some(schema_static(ident(&t.name), schema_call("Object", ast::refer(object)))),
+        fields: Some(ast::pub_static(
+            ident(&t.name),
+            ast::array_type(ast::path_type(ast::names(&["Field"])), n),
+            ast::array(field_statics),
+        )),
+        variants: None,
+        defaults: quote! { #(#defaults)* },
+    }
+}
+
+fn emit_struct(cx: &Cx<'_>, id: usize, t: &TypeDef, s: &crate::ir::Struct) -> (TokenStream, Item) {
+    let name = ident(&t.name);
+    let fields: Vec<&Field> = s.fields.iter().filter(|f| !cx.dropped[id].contains(&f.wire)).collect();
+    let mut members = Vec::new();
     let mut values = Vec::new();
+    let mut additional = None;
     let mut all_absent = true;
     for f in &fields {
         let repr = field_repr(cx, t, f);
         all_absent &= repr.default_is_absent;
         let fname = ident(&f.rust);
         let wire = &f.wire;
-        if desc {
-            if let Some((ret, expr)) = repr.default_fn {
-                let fn_name = format_ident!("{}__{}", t.name, f.rust.trim_start_matches("r#"));
-                defaults.push(quote! {
-                    /// Default value of a property.
-                    pub fn #fn_name() -> #ret { #expr }
-                });
-            }
-            let schema = schema_expr(cx, &f.schema, &paths, patterns);
-            field_statics.push(if f.required {
-                quote! { Field::req(#wire, #schema) }
-            } else {
-                quote! { Field::opt(#wire, #schema) }
-            });
-            continue;
-        }
         let serde = &repr.serde;
         let ty = &repr.ty;
         let mut doc_text = f.description.clone();
@@ -504,29 +536,7 @@ fn emit_struct(
             #[serde(rename = #wire #(, #serde)*)]
             pub #fname: #ty,
         });
-        values.push(quote! { &self.#fname });
-    }
-    if desc {
-        let additional = match &s.additional {
-            Additional::Ignore => quote! { Additional::Ignore },
-            Additional::Forbid => quote! { Additional::Forbid },
-            Additional::Map(v) => {
-                let e = schema_expr(cx, v, &paths, patterns);
-                quote! { Additional::Map(&#e) }
-            }
-        };
-        let n = Literal::usize_unsuffixed(field_statics.len());
-        return TypeOut {
-            item: TokenStream::new(),
-            schema_static: quote! {
-                pub static #name: Schema = Schema::Object(&Object::new(#name_str, &super::fields::#name, #additional));
-            },
-            fields_static: quote! {
-                pub static #name: [Field; #n] = [#(#field_statics),*];
-            },
-            variants_static: TokenStream::new(),
-            defaults: quote! { #(#defaults)* },
-        };
+        values.push(fname);
     }
     if let Additional::Map(v) = &s.additional {
         let mut fname = "additional_properties".to_owned();
@@ -540,52 +550,122 @@ fn emit_struct(
             #[serde(flatten)]
             pub #fname: ::std::collections::BTreeMap<::std::string::String, #ty>,
         });
-        checks.push(quote! { ::chanx::schema::check_additional(&__chanx::schema::#name, &self.#fname, cx); });
+        additional = Some(fname);
     }
     let deny = (matches!(s.additional, Additional::Forbid) && !cx.frame[id] && cx.dropped[id].is_empty())
         .then(|| quote! { #[serde(deny_unknown_fields)] });
     let derive = derives(cx, id, all_absent);
     let doc = type_doc(t);
     let dep = deprecated(t.deprecated);
-    if !values.is_empty() {
-        checks.insert(0, quote! { cx.fields(&__chanx::fields::#name, [#(#values),*]); });
-    }
-    let check_body = if checks.is_empty() {
-        quote! { let _ = cx; }
-    } else {
-        quote! { #(#checks)* }
+    let item = quote! {
+        #doc
+        #dep
+        #derive
+        #[serde(crate = "::chanx::serde")]
+        #deny
+        pub struct #name {
+            #(#members)*
+        }
     };
-    TypeOut {
-        item: quote! {
-            #doc
-            #dep
-            #derive
-            #[serde(crate = "::chanx::serde")]
-            #deny
-            pub struct #name {
-                #(#members)*
-            }
+    (item, check_impl(name, values, additional))
+}
 
-            impl ::chanx::schema::Check for #name {
+/// `impl ::chanx::schema::Check for NAME { .. }` of a struct: one `cx.fields(..)` call over the
+/// fields `values` (in descriptor order) and a `check_additional` call for the map of additional
+/// properties. The signature is parsed once per thread; the body is built as a syntax tree.
+fn check_impl(
+    name: proc_macro2::Ident,
+    values: Vec<proc_macro2::Ident>,
+    additional: Option<proc_macro2::Ident>,
+) -> Item {
+    thread_local! {
+        static TEMPLATE: Option<syn::ItemImpl> = syn::parse2(quote! {
+            impl ::chanx::schema::Check for T {
                 fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
-                    #check_body
+                    let _ = cx;
                 }
             }
-        },
-        schema_static: TokenStream::new(),
-        fields_static: TokenStream::new(),
-        variants_static: TokenStream::new(),
+        })
+        .ok();
+    }
+    let Some(mut item) = TEMPLATE.with(Clone::clone) else {
+        return Item::Verbatim(quote! { compile_error!("chanx-gen: invalid Check template"); });
+    };
+    let self_field = |f: proc_macro2::Ident| {
+        ast::refer(Expr::Field(syn::ExprField {
+            attrs: Vec::new(),
+            base: Box::new(ast::path_expr(ast::names(&["self"]))),
+            dot_token: syn::token::Dot(proc_macro2::Span::call_site()),
+            member: syn::Member::Named(f),
+        }))
+    };
+    let cx = || ast::path_expr(ast::names(&["cx"]));
+    let chanx = |module: &str, name: &proc_macro2::Ident| {
+        ast::refer(ast::path_expr(ast::path(false, [ast::id("__chanx"), ast::id(module), name.clone()])))
+    };
+    let mut stmts = Vec::new();
+    if !values.is_empty() {
+        let fields = ast::array(values.into_iter().map(self_field));
+        stmts.push(ast::method(cx(), "fields", [chanx("fields", &name), fields]));
+    }
+    if let Some(f) = additional {
+        let func = ast::path(true, ["chanx", "schema", "check_additional"].map(ast::id));
+        stmts.push(ast::call(func, [chanx("schema", &name), self_field(f), cx()]));
+    }
+    item.self_ty = Box::new(ast::path_type(ast::path(false, [name])));
+    if !stmts.is_empty()
+        && let Some(syn::ImplItem::Fn(f)) = item.items.first_mut()
+    {
+        f.block.stmts = stmts
+            .into_iter()
+            .map(|e| syn::Stmt::Expr(e, Some(syn::token::Semi(proc_macro2::Span::call_site()))))
+            .collect();
+    }
+    Item::Impl(item)
+}
+
+fn union_descriptors(cx: &Cx<'_>, t: &TypeDef, u: &crate::ir::Union, patterns: &mut Patterns) -> Descriptors {
+    let paths = common_paths();
+    let statics: Vec<Expr> = u
+        .variants
+        .iter()
+        .map(|v| {
+            let schema = schema_expr(cx, &v.schema, &paths, patterns);
+            match &v.tag_value {
+                Some(tag) if u.discriminator.is_some() => ast::call(
+                    ast::names(&["Variant", "tagged"]),
+                    [ast::str_lit(&v.name), ast::str_lit(tag), schema],
+                ),
+                _ => ast::call(ast::names(&["Variant", "new"]), [ast::str_lit(&v.name), schema]),
+            }
+        })
+        .collect();
+    let option = |variant: &str| ast::path(true, ["core", "option", "Option", variant].map(ast::id));
+    let discriminator = match &u.discriminator {
+        Some(d) => ast::call(option("Some"), [ast::str_lit(d)]),
+        None => ast::path_expr(option("None")),
+    };
+    let union = ast::call(
+        ast::names(&["Union", "new"]),
+        [ast::str_lit(&t.name), discriminator, sibling("variants", ident(&t.name))],
+    );
+    let n = statics.len();
+    Descriptors {
+        schema: Some(schema_static(ident(&t.name), schema_call("Union", ast::refer(union)))),
+        fields: None,
+        variants: Some(ast::pub_static(
+            ident(&t.name),
+            ast::array_type(ast::path_type(ast::names(&["Variant"])), n),
+            ast::array(statics),
+        )),
         defaults: TokenStream::new(),
     }
 }
 
-fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, patterns: &mut Patterns) -> TypeOut {
+fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union) -> TokenStream {
     let name = ident(&t.name);
-    let name_str = &t.name;
-    let paths = common_paths();
     let tagged = cx.internally_tagged[id];
     let mut variants = Vec::new();
-    let mut statics = Vec::new();
     let mut arms = Vec::new();
     let mut bindings = Vec::new();
     for (i, v) in u.variants.iter().enumerate() {
@@ -597,12 +677,6 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, pattern
             _ => TokenStream::new(),
         };
         variants.push(quote! { #doc #rename #vname(#ty), });
-        let schema = schema_expr(cx, &v.schema, &paths, patterns);
-        let vn = &v.name;
-        statics.push(match &v.tag_value {
-            Some(t) if u.discriminator.is_some() => quote! { Variant::tagged(#vn, #t, #schema) },
-            _ => quote! { Variant::new(#vn, #schema) },
-        });
         let binding = format_ident!("v{}", i);
         arms.push(quote! { Self::#vname(x) => cx.variant(#binding, x), });
         bindings.push(binding);
@@ -610,10 +684,6 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, pattern
     let serde_attr = match (&u.discriminator, tagged) {
         (Some(d), true) => quote! { #[serde(crate = "::chanx::serde", tag = #d)] },
         _ => quote! { #[serde(crate = "::chanx::serde", untagged)] },
-    };
-    let discriminator = match &u.discriminator {
-        Some(d) => quote! { ::core::option::Option::Some(#d) },
-        None => quote! { ::core::option::Option::None },
     };
     let derive = derives(cx, id, false);
     let mut doc_text = t.description.clone().or_else(|| t.title.clone()).unwrap_or_default();
@@ -626,7 +696,6 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, pattern
     }
     let doc = doc_or(&[Some(&doc_text)], String::new());
     let dep = deprecated(t.deprecated);
-    let n = Literal::usize_unsuffixed(statics.len());
     let body = if arms.is_empty() {
         quote! { let _ = cx; match *self {} }
     } else {
@@ -635,26 +704,18 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union, pattern
             match self { #(#arms)* }
         }
     };
-    TypeOut {
-        item: quote! {
-            #doc
-            #dep
-            #derive
-            #serde_attr
-            pub enum #name { #(#variants)* }
+    quote! {
+        #doc
+        #dep
+        #derive
+        #serde_attr
+        pub enum #name { #(#variants)* }
 
-            impl ::chanx::schema::Check for #name {
-                fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
-                    #body
-                }
+        impl ::chanx::schema::Check for #name {
+            fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+                #body
             }
-        },
-        schema_static: quote! {
-            pub static #name: Schema = Schema::Union(&Union::new(#name_str, #discriminator, &super::variants::#name));
-        },
-        fields_static: TokenStream::new(),
-        variants_static: quote! { pub static #name: [Variant; #n] = [#(#statics),*]; },
-        defaults: TokenStream::new(),
+        }
     }
 }
 
@@ -666,16 +727,18 @@ fn variant_doc(v: &UnionVariant) -> TokenStream {
     doc_or(&[], text)
 }
 
-/// One type's output: its items, or (`desc`) its descriptors only. Struct descriptors are the
-/// bulk of the work, so each side builds only what it prints; other kinds build both.
-fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns, desc: bool) -> TypeOut {
+/// The items of one type (the type and its impls); a struct's `Check` impl comes apart, as a
+/// syntax tree.
+fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>) {
     let name = ident(&t.name);
     let doc = type_doc(t);
     let dep = deprecated(t.deprecated);
-    let empty = || TokenStream::new();
-    match &t.kind {
-        TypeKind::Struct(s) => emit_struct(cx, id, t, s, patterns, desc),
-        TypeKind::Union(u) => emit_union(cx, id, t, u, patterns),
+    let tokens = match &t.kind {
+        TypeKind::Struct(s) => {
+            let (tokens, check) = emit_struct(cx, id, t, s);
+            return (tokens, Some(check));
+        }
+        TypeKind::Union(u) => emit_union(cx, id, t, u),
         TypeKind::StringEnum(values) => {
             let variants = values.iter().map(|v| {
                 let vn = ident(&v.variant);
@@ -688,43 +751,12 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns, desc:
                 let wire = &v.wire;
                 quote! { Self::#vn => #wire, }
             });
-            let wires = values.iter().map(|v| &v.wire);
             let body = if values.is_empty() {
                 quote! { match *self {} }
             } else {
                 quote! { match self { #(#arms)* } }
             };
-            TypeOut {
-                item: quote! {
-                    #doc
-                    #dep
-                    #[derive(
-                        ::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq,
-                        ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
-                        ::chanx::serde::Serialize, ::chanx::serde::Deserialize
-                    )]
-                    #[serde(crate = "::chanx::serde")]
-                    pub enum #name { #(#variants)* }
-
-                    impl #name {
-                        /// The value on the wire.
-                        pub fn as_str(&self) -> &'static str { #body }
-                    }
-
-                    impl ::chanx::schema::Check for #name {
-                        fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, _cx: &mut ::chanx::schema::Cx<'a>) {}
-                    }
-                },
-                schema_static: quote! {
-                    pub static #name: Schema = Schema::StrEnum(&[#(#wires),*]);
-                },
-                fields_static: empty(),
-                variants_static: empty(),
-                defaults: empty(),
-            }
-        }
-        TypeKind::IntEnum(values) => TypeOut {
-            item: quote! {
+            quote! {
                 #doc
                 #dep
                 #[derive(
@@ -732,31 +764,44 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns, desc:
                     ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
                     ::chanx::serde::Serialize, ::chanx::serde::Deserialize
                 )]
-                #[serde(crate = "::chanx::serde", transparent)]
-                pub struct #name(pub i64);
+                #[serde(crate = "::chanx::serde")]
+                pub enum #name { #(#variants)* }
 
                 impl #name {
-                    /// The values the schema allows.
-                    pub const ALLOWED: &'static [i64] = &[#(#values),*];
+                    /// The value on the wire.
+                    pub fn as_str(&self) -> &'static str { #body }
                 }
 
                 impl ::chanx::schema::Check for #name {
-                    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
-                        ::chanx::schema::Check::check(&self.0, &__chanx::schema::#name, cx);
-                    }
+                    fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, _cx: &mut ::chanx::schema::Cx<'a>) {}
                 }
-            },
-            schema_static: quote! {
-                pub static #name: Schema = Schema::IntEnum(&[#(#values),*]);
-            },
-            fields_static: empty(),
-            variants_static: empty(),
-            defaults: empty(),
+            }
+        }
+        TypeKind::IntEnum(values) => quote! {
+            #doc
+            #dep
+            #[derive(
+                ::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq,
+                ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
+                ::chanx::serde::Serialize, ::chanx::serde::Deserialize
+            )]
+            #[serde(crate = "::chanx::serde", transparent)]
+            pub struct #name(pub i64);
+
+            impl #name {
+                /// The values the schema allows.
+                pub const ALLOWED: &'static [i64] = &[#(#values),*];
+            }
+
+            impl ::chanx::schema::Check for #name {
+                fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, cx: &mut ::chanx::schema::Cx<'a>) {
+                    ::chanx::schema::Check::check(&self.0, &__chanx::schema::#name, cx);
+                }
+            }
         },
         TypeKind::Alias(s) => {
             let ty = rust_type(cx, s, &TokenStream::new());
-            let schema = schema_expr(cx, s, &common_paths(), patterns);
-            let item = if cx.newtype[id] {
+            if cx.newtype[id] {
                 let derive = derives(cx, id, false);
                 quote! {
                     #doc
@@ -773,64 +818,119 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns, desc:
                 }
             } else {
                 quote! { #doc #dep pub type #name = #ty; }
-            };
-            TypeOut {
-                item,
-                schema_static: quote! { pub static #name: Schema = #schema; },
-                fields_static: empty(),
-                variants_static: empty(),
-                defaults: empty(),
             }
         }
+    };
+    (tokens, None)
+}
+
+/// The descriptors of one type (pattern statics are numbered in the order they are met).
+fn type_descriptors(cx: &Cx<'_>, id: usize, t: &TypeDef, patterns: &mut Patterns) -> Descriptors {
+    let name = ident(&t.name);
+    match &t.kind {
+        TypeKind::Struct(s) => struct_descriptors(cx, id, t, s, patterns),
+        TypeKind::Union(u) => union_descriptors(cx, t, u, patterns),
+        TypeKind::StringEnum(values) => Descriptors {
+            schema: Some(schema_static(
+                name,
+                schema_call("StrEnum", ast::refer(ast::array(values.iter().map(|v| ast::str_lit(&v.wire))))),
+            )),
+            ..Descriptors::default()
+        },
+        TypeKind::IntEnum(values) => Descriptors {
+            schema: Some(schema_static(
+                name,
+                schema_call(
+                    "IntEnum",
+                    ast::refer(ast::array(values.iter().map(|v| ast::lit(Literal::i64_suffixed(*v))))),
+                ),
+            )),
+            ..Descriptors::default()
+        },
+        TypeKind::Alias(s) => Descriptors {
+            schema: Some(schema_static(name, schema_expr(cx, s, &common_paths(), patterns))),
+            ..Descriptors::default()
+        },
     }
 }
 
 /// Items of the shared types module for the types in `range` (their tokens never depend on
 /// other types' output, so ranges can be emitted apart); the first range opens with the module
-/// docs.
-pub(crate) fn emit_items(cx: &Cx<'_>, range: std::ops::Range<usize>) -> TokenStream {
-    let mut patterns = Patterns::default();
-    let mut items = TokenStream::new();
-    if range.start == 0 {
-        let doc =
-            format!(" Shared types of `{}`: component schemas and named inline schemas.", cx.ir.source_name);
-        items.extend(quote! { #![doc = #doc] });
-    }
+/// docs. Each type's tokens are parsed on their own, and a struct's `Check` impl is added as
+/// built.
+pub(crate) fn emit_items(cx: &Cx<'_>, range: std::ops::Range<usize>) -> Result<syn::File, String> {
+    let mut file = syn::File { shebang: None, attrs: Vec::new(), items: Vec::new() };
     for (id, t) in cx.ir.types.iter().enumerate().take(range.end).skip(range.start) {
-        items.extend(emit_type(cx, id, t, &mut patterns, false).item);
+        let tokens = || {
+            let mut tokens = TokenStream::new();
+            if id == 0 {
+                let doc = format!(
+                    " Shared types of `{}`: component schemas and named inline schemas.",
+                    cx.ir.source_name
+                );
+                tokens.extend(quote! { #![doc = #doc] });
+            }
+            let (item, check) = emit_type(cx, id, t);
+            tokens.extend(item);
+            (tokens, check)
+        };
+        let (item, check) = tokens();
+        match syn::parse2::<syn::File>(item) {
+            Ok(parsed) => {
+                file.attrs.extend(parsed.attrs);
+                file.items.extend(parsed.items);
+            }
+            Err(e) => return Err(super::invalid(&e, &tokens().0)),
+        }
+        file.items.extend(check);
     }
-    items
+    Ok(file)
 }
 
 /// The hidden `__chanx` module of the shared types module: every type's descriptors, in type
-/// order (pattern statics are numbered in that order).
-pub(crate) fn emit_descriptors(cx: &Cx<'_>) -> TokenStream {
+/// order (pattern statics are numbered in that order). The module skeleton is parsed; the
+/// statics, the bulk of it, are built as syntax trees.
+pub(crate) fn emit_descriptors(cx: &Cx<'_>) -> Result<syn::File, String> {
     let mut patterns = Patterns::default();
     let (mut schemas, mut fields, mut variants, mut defaults) =
-        (TokenStream::new(), TokenStream::new(), TokenStream::new(), TokenStream::new());
+        (Vec::new(), Vec::new(), Vec::new(), TokenStream::new());
     for (id, t) in cx.ir.types.iter().enumerate() {
-        let out = emit_type(cx, id, t, &mut patterns, true);
-        schemas.extend(out.schema_static);
-        fields.extend(out.fields_static);
-        variants.extend(out.variants_static);
+        let out = type_descriptors(cx, id, t, &mut patterns);
+        schemas.extend(out.schema);
+        fields.extend(out.fields);
+        variants.extend(out.variants);
         defaults.extend(out.defaults);
     }
     let pattern_statics = patterns.statics();
     let uses = descriptor_use();
-    quote! {
+    let skeleton = quote! {
         /// Static schema descriptors walked by the `chanx` runtime. Not part of the API.
         #[doc(hidden)]
         pub mod __chanx {
             /// One descriptor per type.
-            pub mod schema { #uses #schemas }
+            pub mod schema { #uses }
             /// Properties of object types.
-            pub mod fields { #uses #fields }
+            pub mod fields { #uses }
             /// Variants of unions.
-            pub mod variants { #uses #variants }
+            pub mod variants { #uses }
             /// Compiled-once patterns.
             pub mod patterns { #uses #pattern_statics }
             /// Default values of properties.
             pub mod defaults { #defaults }
         }
+    };
+    let mut file: syn::File = match syn::parse2(skeleton.clone()) {
+        Ok(file) => file,
+        Err(e) => return Err(super::invalid(&e, &skeleton)),
+    };
+    if let Some(Item::Mod(outer)) = file.items.first_mut()
+        && let Some((_, modules)) = &mut outer.content
+    {
+        for (module, statics) in modules.iter_mut().zip([schemas, fields, variants]) {
+            if let Item::Mod(syn::ItemMod { content: Some((_, items)), .. }) = module {
+                items.extend(statics);
+            }
+        }
     }
+    Ok(file)
 }
