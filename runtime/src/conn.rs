@@ -549,7 +549,10 @@ impl<C: Channel> Endpoint<C> {
             (Err(_), _) => {
                 self.hub.metrics_handle().count_handler_panic();
                 tracing::error!(action = "binary", "handler panicked");
-                ctx.queue_encoded(protocol::error_detail_frame("Failed to process message for binary"), false);
+                ctx.queue_encoded(
+                    protocol::error_detail_frame("Failed to process message for binary"),
+                    false,
+                );
             }
         }
     }
