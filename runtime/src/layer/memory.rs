@@ -3,8 +3,8 @@
 //! `try_send`s done under the read lock.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{ChannelLayer, ConnId, LayerError, Mailbox, Origin, Payload, SendOptions, SendReport};
@@ -12,8 +12,63 @@ use crate::channel::BoxFuture;
 
 #[derive(Default)]
 struct State {
-    conns: HashMap<ConnId, (Mailbox, HashSet<String>)>,
-    groups: HashMap<String, HashMap<ConnId, Mailbox>>,
+    conns: HashMap<ConnId, (Mailbox, MemberOf)>,
+    /// Group name → members; the name is shared with each member's [`MemberOf`].
+    groups: HashMap<Arc<str>, HashMap<ConnId, Mailbox>>,
+}
+
+/// The groups one connection is in. Every connection keeps one, and most are in one or two
+/// groups: a short list (exactly sized) until it grows past [`MemberOf::FEW`], then a set.
+#[derive(Default)]
+enum MemberOf {
+    #[default]
+    None,
+    Few(Vec<Arc<str>>),
+    Many(HashSet<Arc<str>>),
+}
+
+impl MemberOf {
+    const FEW: usize = 8;
+
+    fn insert(&mut self, group: Arc<str>) {
+        match self {
+            Self::None => *self = Self::Few(vec![group]),
+            Self::Few(list) => {
+                if list.iter().any(|g| *g == group) {
+                    return;
+                }
+                if list.len() < Self::FEW {
+                    list.reserve_exact(1);
+                    list.push(group);
+                } else {
+                    let mut set: HashSet<Arc<str>> = list.drain(..).collect();
+                    set.insert(group);
+                    *self = Self::Many(set);
+                }
+            }
+            Self::Many(set) => {
+                set.insert(group);
+            }
+        }
+    }
+
+    fn remove(&mut self, group: &str) {
+        match self {
+            Self::None => {}
+            Self::Few(list) => list.retain(|g| &**g != group),
+            Self::Many(set) => {
+                set.remove(group);
+            }
+        }
+    }
+
+    fn into_vec(self) -> Vec<Arc<str>> {
+        match self {
+            Self::None => Vec::new(),
+            Self::Few(list) => list,
+            Self::Many(set) => set.into_iter().collect(),
+        }
+    }
 }
 
 /// A channel layer for a single process (the default).
@@ -93,8 +148,12 @@ impl MemoryLayer {
         let mut state = self.write();
         let State { conns, groups } = &mut *state;
         let (mb, member_of) = conns.get_mut(id).ok_or_else(|| LayerError::NotAttached(id.clone()))?;
-        member_of.insert(group.to_owned());
-        groups.entry(group.to_owned()).or_default().insert(id.clone(), mb.clone());
+        let name = match groups.get_key_value(group) {
+            Some((name, _)) => name.clone(),
+            None => Arc::from(group),
+        };
+        member_of.insert(name.clone());
+        groups.entry(name).or_default().insert(id.clone(), mb.clone());
         Ok(())
     }
 
@@ -107,7 +166,7 @@ impl MemoryLayer {
     }
 }
 
-fn remove_member(groups: &mut HashMap<String, HashMap<ConnId, Mailbox>>, group: &str, id: &ConnId) {
+fn remove_member(groups: &mut HashMap<Arc<str>, HashMap<ConnId, Mailbox>>, group: &str, id: &ConnId) {
     if let Some(members) = groups.get_mut(group) {
         members.remove(id);
         if members.is_empty() {
@@ -140,13 +199,13 @@ impl ChannelLayer for MemoryLayer {
 
     fn attach(&self, mailbox: Mailbox) {
         let id = mailbox.id().clone();
-        self.write().conns.insert(id, (mailbox, HashSet::new()));
+        self.write().conns.insert(id, (mailbox, MemberOf::None));
     }
 
     fn detach(&self, id: &ConnId) {
         let mut state = self.write();
         if let Some((_, member_of)) = state.conns.remove(id) {
-            for group in member_of {
+            for group in member_of.into_vec() {
                 remove_member(&mut state.groups, &group, id);
             }
         }
@@ -179,5 +238,42 @@ impl ChannelLayer for MemoryLayer {
     ) -> BoxFuture<'a, Result<SendReport, LayerError>> {
         let report = self.group_send_now(group, payload, &options);
         Box::pin(std::future::ready(Ok(report)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemberOf;
+
+    fn names(m: MemberOf) -> Vec<String> {
+        let mut all: Vec<String> = m.into_vec().iter().map(|g| g.to_string()).collect();
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn member_of_keeps_a_short_list_without_duplicates() {
+        let mut m = MemberOf::None;
+        m.insert("a".into());
+        m.insert("a".into());
+        m.insert("b".into());
+        assert!(matches!(&m, MemberOf::Few(list) if list.len() == 2));
+        m.remove("a");
+        m.remove("missing");
+        assert_eq!(names(m), ["b"]);
+    }
+
+    #[test]
+    fn member_of_grows_into_a_set() {
+        let mut m = MemberOf::None;
+        for i in 0..20 {
+            m.insert(format!("g{i:02}").as_str().into());
+            m.insert(format!("g{i:02}").as_str().into());
+        }
+        assert!(matches!(&m, MemberOf::Many(set) if set.len() == 20));
+        m.remove("g03");
+        let all = names(m);
+        assert_eq!(all.len(), 19);
+        assert!(!all.contains(&"g03".to_owned()));
     }
 }
