@@ -34,7 +34,7 @@ impl MemberOf {
         match self {
             Self::None => *self = Self::Few(vec![group]),
             Self::Few(list) => {
-                if list.iter().any(|g| *g == group) {
+                if list.contains(&group) {
                     return;
                 }
                 if list.len() < Self::FEW {
