@@ -110,15 +110,15 @@ pub async fn serve<C: Channel>(
 
 fn to_axum(frame: Frame) -> ws::Message {
     match frame {
-        // The driver only sends UTF-8 text; anything else would be a bug, sent as binary. The
-        // check comes first so the bytes are not cloned (a clone of a reply's unique buffer
-        // allocates).
-        Frame::Text(b) => match std::str::from_utf8(&b) {
-            Ok(_) => match ws::Utf8Bytes::try_from(b) {
-                Ok(t) => ws::Message::Text(t),
-                Err(_) => ws::Message::Binary(Bytes::new()),
-            },
-            Err(_) => ws::Message::Binary(b),
+        // The driver only sends text it encoded from a `String`; invalid UTF-8 here would be a
+        // bug in the runtime. Converted without a clone (a clone of a reply's unique buffer
+        // allocates), so the bug path has no bytes left to send: it is logged.
+        Frame::Text(b) => match ws::Utf8Bytes::try_from(b) {
+            Ok(t) => ws::Message::Text(t),
+            Err(e) => {
+                tracing::error!(error = %e, "text frame with invalid UTF-8 dropped (a runtime bug)");
+                ws::Message::Binary(Bytes::new())
+            }
         },
         Frame::Binary(b) => ws::Message::Binary(b),
         Frame::Ping(b) => ws::Message::Ping(b),

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
@@ -33,6 +34,8 @@ pub(crate) enum PushError {
 
 pub(crate) struct Outbox {
     state: Mutex<State>,
+    /// The queue's length, written under the lock, read without it by [`Outbox::has_room`].
+    len: AtomicUsize,
     capacity: usize,
     /// Wakes the connection's reader waiting in [`Outbox::room`].
     room: Notify,
@@ -63,6 +66,7 @@ impl Outbox {
                 room_wanted: 0,
                 deferred: 0,
             }),
+            len: AtomicUsize::new(0),
             capacity: capacity.max(1),
             room: Notify::new(),
         }
@@ -99,6 +103,7 @@ impl Outbox {
                 return Err(PushError::Full);
             }
             state.items.push_back(item);
+            self.len.store(state.items.len(), Ordering::Release);
             if defer && state.deferred + 1 < DEFER_AT_MOST {
                 state.deferred += 1;
                 None
@@ -170,6 +175,7 @@ impl Outbox {
     /// Bookkeeping after an item left: gives back a drained burst's buffer and says whether the
     /// reader waiting for room must be woken.
     fn after_pop(&self, state: &mut State) -> bool {
+        self.len.store(state.items.len(), Ordering::Release);
         if state.items.is_empty() && state.items.capacity() > SHRINK_ABOVE {
             state.items = VecDeque::new();
         }
@@ -180,9 +186,10 @@ impl Outbox {
         false
     }
 
-    /// Whether `wanted` items fit right now.
+    /// Whether `wanted` items fit right now, read without the lock (other producers can fill
+    /// the queue right after, as they could after a locked check).
     pub(crate) fn has_room(&self, wanted: usize) -> bool {
-        self.capacity - self.lock().items.len() >= wanted
+        self.capacity.saturating_sub(self.len.load(Ordering::Acquire)) >= wanted
     }
 
     /// Waits until `wanted` items fit (`true`) or the queue is closed (`false`). Cancel-safe;

@@ -415,10 +415,53 @@ impl Variant {
 }
 
 /// One segment of the current path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 enum Seg<'a> {
     Key(&'a str),
     Index(usize),
+}
+
+/// The current path: the first [`Path::INLINE`] segments inline, so checking a valid frame
+/// allocates nothing; deeper ones in a `Vec`.
+#[derive(Debug, Clone)]
+struct Path<'a> {
+    inline: [Seg<'a>; Path::INLINE],
+    len: usize,
+    spill: Vec<Seg<'a>>,
+}
+
+impl Default for Path<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> Path<'a> {
+    const INLINE: usize = 8;
+
+    fn new() -> Self {
+        Self { inline: [Seg::Index(0); Self::INLINE], len: 0, spill: Vec::new() }
+    }
+
+    fn push(&mut self, seg: Seg<'a>) {
+        if self.len < Self::INLINE {
+            self.inline[self.len] = seg;
+        } else {
+            self.spill.push(seg);
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        if self.len > Self::INLINE {
+            self.spill.pop();
+        }
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Seg<'a>> {
+        self.inline[..self.len.min(Self::INLINE)].iter().chain(&self.spill)
+    }
 }
 
 /// The state of a check: the current path and the problems found so far.
@@ -427,14 +470,14 @@ pub struct Cx<'a> {
     /// The first location part (the message tag); kept apart so a valid frame's checks
     /// allocate nothing until they go one level down.
     root: Option<&'a str>,
-    path: Vec<Seg<'a>>,
+    path: Path<'a>,
     errors: Vec<ErrorItem>,
 }
 
 impl<'a> Cx<'a> {
     /// A context whose locations start with `root` (the message tag), or with nothing.
     pub fn new(root: Option<&'a str>) -> Self {
-        Self { root, path: Vec::new(), errors: Vec::new() }
+        Self { root, path: Path::new(), errors: Vec::new() }
     }
 
     /// Records a problem at the current path.
@@ -443,7 +486,7 @@ impl<'a> Cx<'a> {
             .root
             .map(Seg::Key)
             .iter()
-            .chain(&self.path)
+            .chain(self.path.iter())
             .map(|s| match s {
                 Seg::Key(k) => LocPart::Key((*k).to_owned()),
                 Seg::Index(i) => LocPart::Index(*i),
@@ -948,6 +991,28 @@ mod tests {
             errors(&json!({"payload": [1]}), &FRAME),
             vec![("model_type".to_owned(), r#"["chat","payload"]"#.to_owned())]
         );
+    }
+
+    #[test]
+    fn paths_deeper_than_the_inline_part_keep_every_segment() {
+        let mut path = Path::new();
+        for i in 0..12 {
+            path.push(Seg::Index(i));
+        }
+        let seen: Vec<usize> = path
+            .iter()
+            .map(|s| match s {
+                Seg::Index(i) => *i,
+                Seg::Key(_) => usize::MAX,
+            })
+            .collect();
+        assert_eq!(seen, (0..12).collect::<Vec<_>>());
+        for _ in 0..5 {
+            path.pop();
+        }
+        assert_eq!(path.iter().count(), 7);
+        path.push(Seg::Key("k"));
+        assert!(matches!(path.iter().last(), Some(Seg::Key("k"))));
     }
 
     #[test]
