@@ -270,6 +270,10 @@ pub(crate) enum Outgoing {
     Pong(Bytes),
 }
 
+/// Outbox slots the reader wants free before it handles a frame: a reply and its completion frame
+/// (fewer when the outbox is smaller).
+const REPLY_ROOM: usize = 2;
+
 /// The sending end of one connection's bounded outbox, as registered with a layer.
 #[derive(Debug)]
 pub struct Mailbox {
@@ -305,12 +309,7 @@ impl Mailbox {
     /// `limit` applies the slow-consumer policy (closing: returns `false`). Deliveries from other
     /// connections, groups and the hub never wait.
     pub(crate) async fn wait_for_room(&self, limit: std::time::Duration) -> bool {
-        if self.has_room_for_replies() {
-            return true;
-        }
-        let outbox = &self.conn.outbox;
-        let wanted = 2.min(outbox.capacity());
-        match tokio::time::timeout(limit, outbox.room(wanted)).await {
+        match tokio::time::timeout(limit, self.conn.outbox.room(REPLY_ROOM)).await {
             Ok(room) => room,
             Err(_elapsed) => match self.conn.policy {
                 SlowConsumer::Drop => true,
@@ -327,8 +326,7 @@ impl Mailbox {
 
     /// Whether a reply and its completion frame fit in the outbox right now.
     pub(crate) fn has_room_for_replies(&self) -> bool {
-        let outbox = &self.conn.outbox;
-        outbox.has_room(2.min(outbox.capacity()))
+        self.conn.outbox.has_room(REPLY_ROOM)
     }
 
     pub(crate) fn push(&self, item: Outgoing, volatile: bool) -> Delivery {

@@ -76,11 +76,6 @@ impl Outbox {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The most items the queue holds.
-    pub(crate) fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// Queues an item without waiting and wakes the consumer.
     pub(crate) fn try_push(&self, item: Outgoing) -> Result<(), PushError> {
         self.push(item, false)
@@ -188,7 +183,9 @@ impl Outbox {
 
     /// Whether `wanted` items fit right now, read without the lock (other producers can fill
     /// the queue right after, as they could after a locked check).
+    /// `wanted` is capped at the capacity, as in [`Outbox::room`].
     pub(crate) fn has_room(&self, wanted: usize) -> bool {
+        let wanted = wanted.clamp(1, self.capacity);
         self.capacity.saturating_sub(self.len.load(Ordering::Acquire)) >= wanted
     }
 

@@ -18,13 +18,17 @@ struct State {
 }
 
 /// The groups one connection is in. Every connection keeps one, and most are in one or two
-/// groups: a short list (exactly sized) until it grows past [`MemberOf::FEW`], then a set.
-#[derive(Default)]
+/// groups: a short list (exactly sized; empty allocates nothing) until it grows past
+/// [`MemberOf::FEW`], then a set.
 enum MemberOf {
-    #[default]
-    None,
     Few(Vec<Arc<str>>),
     Many(HashSet<Arc<str>>),
+}
+
+impl Default for MemberOf {
+    fn default() -> Self {
+        Self::Few(Vec::new())
+    }
 }
 
 impl MemberOf {
@@ -32,7 +36,6 @@ impl MemberOf {
 
     fn insert(&mut self, group: Arc<str>) {
         match self {
-            Self::None => *self = Self::Few(vec![group]),
             Self::Few(list) => {
                 if list.contains(&group) {
                     return;
@@ -54,7 +57,6 @@ impl MemberOf {
 
     fn remove(&mut self, group: &str) {
         match self {
-            Self::None => {}
             Self::Few(list) => list.retain(|g| &**g != group),
             Self::Many(set) => {
                 set.remove(group);
@@ -64,7 +66,6 @@ impl MemberOf {
 
     fn into_vec(self) -> Vec<Arc<str>> {
         match self {
-            Self::None => Vec::new(),
             Self::Few(list) => list,
             Self::Many(set) => set.into_iter().collect(),
         }
@@ -199,7 +200,7 @@ impl ChannelLayer for MemoryLayer {
 
     fn attach(&self, mailbox: Mailbox) {
         let id = mailbox.id().clone();
-        self.write().conns.insert(id, (mailbox, MemberOf::None));
+        self.write().conns.insert(id, (mailbox, MemberOf::default()));
     }
 
     fn detach(&self, id: &ConnId) {
@@ -253,7 +254,7 @@ mod tests {
 
     #[test]
     fn member_of_keeps_a_short_list_without_duplicates() {
-        let mut m = MemberOf::None;
+        let mut m = MemberOf::default();
         m.insert("a".into());
         m.insert("a".into());
         m.insert("b".into());
@@ -265,7 +266,7 @@ mod tests {
 
     #[test]
     fn member_of_grows_into_a_set() {
-        let mut m = MemberOf::None;
+        let mut m = MemberOf::default();
         for i in 0..20 {
             m.insert(format!("g{i:02}").as_str().into());
             m.insert(format!("g{i:02}").as_str().into());

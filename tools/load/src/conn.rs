@@ -40,8 +40,9 @@ impl Target {
     }
 }
 
-/// Opens one connection to `room`; `rcvbuf` shrinks the socket's receive buffer.
-pub async fn connect(target: &Target, room: &str, rcvbuf: Option<u32>) -> anyhow::Result<Ws> {
+/// Opens the TCP connection to a loopback target (refusing any other address), with
+/// `TCP_NODELAY`; `rcvbuf` shrinks the socket's receive buffer.
+pub async fn open_tcp(target: &Target, rcvbuf: Option<u32>) -> anyhow::Result<TcpStream> {
     if !is_loopback(target.addr.ip()) {
         bail!("refusing {}: only loopback addresses are allowed", target.addr);
     }
@@ -52,6 +53,12 @@ pub async fn connect(target: &Target, room: &str, rcvbuf: Option<u32>) -> anyhow
     let stream =
         socket.connect(target.addr).await.with_context(|| format!("connecting to {}", target.addr))?;
     stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// Opens one connection to `room`; `rcvbuf` shrinks the socket's receive buffer.
+pub async fn connect(target: &Target, room: &str, rcvbuf: Option<u32>) -> anyhow::Result<Ws> {
+    let stream = open_tcp(target, rcvbuf).await?;
     let url = format!("ws://{}{}", target.addr, target.path_for(room));
     let config = WebSocketConfig::default()
         .read_buffer_size(4096)

@@ -14,12 +14,11 @@ use std::io;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
-use crate::cli::is_loopback;
-use crate::conn::{PING, Target, is_pong};
+use crate::conn::{PING, Target, is_pong, open_tcp};
 
 const OP_CONT: u8 = 0x0;
 const OP_TEXT: u8 = 0x1;
@@ -318,16 +317,7 @@ impl Conn {
     /// Connects to `room` on a loopback server and performs the upgrade; `rcvbuf` shrinks the
     /// socket's receive buffer.
     pub async fn connect(target: &Target, room: &str, rcvbuf: Option<u32>) -> anyhow::Result<Self> {
-        if !is_loopback(target.addr.ip()) {
-            bail!("refusing {}: only loopback addresses are allowed", target.addr);
-        }
-        let socket = if target.addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-        if let Some(size) = rcvbuf {
-            socket.set_recv_buffer_size(size)?;
-        }
-        let stream =
-            socket.connect(target.addr).await.with_context(|| format!("connecting to {}", target.addr))?;
-        stream.set_nodelay(true)?;
+        let stream = open_tcp(target, rcvbuf).await?;
         let path = target.path_for(room);
         let key = generate_key();
         let request = format!(
