@@ -134,9 +134,18 @@ impl<'de> Visitor<'de> for PeekSeed<'_> {
 
 /// Reads the value of the top-level property `key` of a JSON object frame without building a
 /// tree; the result borrows from `frame` unless the value has escapes. A non-string tag comes
-/// back as its Python-style text (it then matches no variant). Errors: `json_invalid` (the
-/// whole frame is checked), `model_type` (not an object), `union_tag_not_found`.
+/// back as its Python-style text (it then matches no variant). Errors: `json_invalid`,
+/// `model_type` (not an object), `union_tag_not_found`.
+///
+/// When the frame starts with the tag (`{"action": "ping", ...`, the common case) the tag is
+/// read from the first bytes and the rest of the frame is left to the decode that follows,
+/// which reads it all anyway: [`decode_tagged`], [`tag_only`] and [`unknown_tag`] each report
+/// a frame that is not valid JSON as `json_invalid`, so the result is the same as reading the
+/// whole frame here first. Otherwise the whole frame is read once here.
 pub fn peek_tag<'a>(frame: &'a str, key: &str) -> Result<Cow<'a, str>, DecodeError> {
+    if let Some(tag) = leading_tag(frame, key) {
+        return Ok(Cow::Borrowed(tag));
+    }
     let mut de = serde_json::Deserializer::from_str(frame);
     let peeked = PeekSeed(key).deserialize(&mut de).and_then(|p| de.end().map(|()| p));
     match peeked {
@@ -157,8 +166,61 @@ pub fn peek_tag<'a>(frame: &'a str, key: &str) -> Result<Cow<'a, str>, DecodeErr
     }
 }
 
-/// The error for a tag that no variant of the direction uses.
-pub fn unknown_tag(key: &str, tag: &str, expected: &[&str]) -> DecodeError {
+/// The tag when `frame` starts with it: `{`, then `"key"`, `:` and a string without escapes
+/// (whitespace allowed between them). `None` for anything else, which [`peek_tag`] then reads
+/// the long way.
+fn leading_tag<'a>(frame: &'a str, key: &str) -> Option<&'a str> {
+    fn skip_ws(b: &[u8], mut i: usize) -> usize {
+        while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            i += 1;
+        }
+        i
+    }
+    let (b, k) = (frame.as_bytes(), key.as_bytes());
+    if k.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20) {
+        return None;
+    }
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    let name = b.get(i..)?.strip_prefix(b"\"")?.strip_prefix(k)?.strip_prefix(b"\"")?;
+    i = skip_ws(b, b.len() - name.len());
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let start = i + 1;
+    let len = memchr::memchr2(b'"', b'\\', &b[start..])?;
+    let value = &b[start..start + len];
+    if b[start + len] != b'"' || value.iter().any(|&c| c < 0x20) {
+        return None;
+    }
+    // Both ends are ASCII quotes, so both are character boundaries.
+    frame.get(start..start + len)
+}
+
+/// Checks that `frame` is one JSON value and nothing else (`json_invalid` otherwise).
+fn check_json(frame: &str) -> Result<(), DecodeError> {
+    serde_json::from_str::<IgnoredAny>(frame).map(drop).map_err(|e| json_invalid(&e))
+}
+
+/// Decodes a tagged message that has no body: the tag is all it carries, but the frame must
+/// still be valid JSON.
+pub fn tag_only(frame: &str) -> Result<(), DecodeError> {
+    check_json(frame)
+}
+
+/// The error for a tag that no variant of the direction uses (`json_invalid` first when the
+/// frame is not valid JSON, as Chanx reads the whole frame before looking at the tag).
+pub fn unknown_tag(frame: &str, key: &str, tag: &str, expected: &[&str]) -> DecodeError {
+    if let Err(e) = check_json(frame) {
+        return e;
+    }
     let mut cx = Cx::new(None);
     crate::validate::tag_invalid(key, tag, expected, &mut cx);
     DecodeError { errors: cx.into_errors() }
@@ -351,12 +413,47 @@ mod tests {
     fn peek_reports_frame_level_problems() {
         let kind = |f: &str| peek_tag(f, "action").err().map(|e| e.errors[0].kind.to_string());
         assert_eq!(kind("{").as_deref(), Some("json_invalid"));
-        assert_eq!(kind(r#"{"action":"x"} trailing"#).as_deref(), Some("json_invalid"));
+        assert_eq!(kind(r#"{"type":"x","action":"y"} trailing"#).as_deref(), Some("json_invalid"));
         assert_eq!(kind("[1, 2]").as_deref(), Some("model_type"));
         assert_eq!(kind(r#"{"type":"x"}"#).as_deref(), Some("union_tag_not_found"));
         assert_eq!(peek_tag(r#"{"action": 3}"#, "action").ok().as_deref(), Some("3"));
         let e = peek_tag("", "action").err().map(|e| e.errors[0].msg.clone());
         assert_eq!(e.as_deref(), Some("Invalid JSON: EOF while parsing a value at line 1 column 0"));
+    }
+
+    #[test]
+    fn leading_tag_is_read_from_the_first_bytes_only() {
+        assert_eq!(leading_tag(r#"{"action":"ping","payload":{}}"#, "action"), Some("ping"));
+        assert_eq!(leading_tag(" {\n \"action\" :\t\"ping\" }", "action"), Some("ping"));
+        assert_eq!(leading_tag(r#"{"action":"ping" broken"#, "action"), Some("ping"));
+        for frame in [
+            r#"{"payload":{},"action":"ping"}"#,
+            r#"{"action":"a\u0062"}"#,
+            r#"{"action":3}"#,
+            r#"{"actions":"x"}"#,
+            r#"{"action":"unterminated"#,
+            "{\"action\":\"tab\tin\"}",
+            r#"["action","x"]"#,
+            "",
+        ] {
+            assert_eq!(leading_tag(frame, "action"), None, "{frame}");
+        }
+        assert_eq!(leading_tag(r#"{"a\"b":"x"}"#, "a\"b"), None);
+    }
+
+    #[test]
+    fn a_leading_tag_leaves_the_json_check_to_the_decode() {
+        // peek_tag reads only the tag; what follows reports the broken frame as Chanx would.
+        let broken = r#"{"action":"x"} trailing"#;
+        assert_eq!(peek_tag(broken, "action").ok().as_deref(), Some("x"));
+        let kind = |e: DecodeError| e.errors[0].kind.to_string();
+        assert_eq!(kind(unknown_tag(broken, "action", "x", &["ping"])), "json_invalid");
+        assert_eq!(tag_only(broken).map_err(kind), Err("json_invalid".to_owned()));
+        assert_eq!(tag_only(r#"{"action":"x","extra":[1]}"#), Ok(()));
+        let e = decode_tagged::<Payload>(broken, "x", &PAYLOAD, &["action"], true).map_err(kind);
+        assert_eq!(e, Err("json_invalid".to_owned()));
+        let unknown = unknown_tag(r#"{"action":"x"}"#, "action", "x", &["ping"]);
+        assert_eq!(kind(unknown), "union_tag_invalid");
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

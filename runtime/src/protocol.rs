@@ -146,7 +146,7 @@ struct EnvelopeKeys {
 /// Frames that contain neither `"ref"` nor `"version"` are not parsed at all (a key written with
 /// JSON escapes, like `"r\u0065f"`, is therefore not seen).
 pub fn peek_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
-    if !frame.contains("\"ref\"") && !frame.contains("\"version\"") {
+    if !mentions_envelope_key(frame) {
         return Ok(None);
     }
     let Ok(keys) = serde_json::from_str::<EnvelopeKeys>(frame) else {
@@ -178,6 +178,16 @@ pub fn peek_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
         Some(Field::Other) => errors.push(item("int_type", "version", "Input should be a valid integer")),
     }
     if errors.is_empty() { Ok(reference) } else { Err(errors) }
+}
+
+/// Whether `"ref"` or `"version"` appears anywhere in the frame (one vectorized pass over its
+/// quotes; most frames have few).
+fn mentions_envelope_key(frame: &str) -> bool {
+    let b = frame.as_bytes();
+    memchr::memchr_iter(b'"', b).any(|i| {
+        let rest = &b[i + 1..];
+        rest.starts_with(b"ref\"") || rest.starts_with(b"version\"")
+    })
 }
 
 fn item(kind: &'static str, key: &str, msg: &str) -> ErrorItem {

@@ -150,7 +150,7 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
                     Some(_) => quote! {
                         #tag => ::chanx::codec::decode_tagged(frame, #tag, #schema, &[#(#ignore),*], #fast).map(Self::#vi),
                     },
-                    None => quote! { #tag => ::core::result::Result::Ok(Self::#vi), },
+                    None => quote! { #tag => ::chanx::codec::tag_only(frame).map(|()| Self::#vi), },
                 }
             });
             let tags = side.vars.iter().map(|v| &v.tag);
@@ -158,7 +158,7 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
                 let tag = ::chanx::codec::peek_tag(frame, #key)?;
                 match &*tag {
                     #(#arms)*
-                    other => ::core::result::Result::Err(::chanx::codec::unknown_tag(#key, other, &[#(#tags),*])),
+                    other => ::core::result::Result::Err(::chanx::codec::unknown_tag(frame, #key, other, &[#(#tags),*])),
                 }
             }
         }

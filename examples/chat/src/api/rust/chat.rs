@@ -125,6 +125,7 @@ impl ::chanx::Message for ClientMessage {
             other => {
                 ::core::result::Result::Err(
                     ::chanx::codec::unknown_tag(
+                        frame,
                         "action",
                         other,
                         &["chat", "echo", "join", "leave", "ping"],
@@ -254,6 +255,7 @@ impl ::chanx::Message for ServerMessage {
             other => {
                 ::core::result::Result::Err(
                     ::chanx::codec::unknown_tag(
+                        frame,
                         "action",
                         other,
                         &["chat_notification", "echo_reply", "joined", "left", "pong"],

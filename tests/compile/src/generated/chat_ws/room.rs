@@ -104,6 +104,7 @@ impl ::chanx::Message for ClientMessage {
             other => {
                 ::core::result::Result::Err(
                     ::chanx::codec::unknown_tag(
+                        frame,
                         "action",
                         other,
                         &["join", "send_text", "ping"],
@@ -208,6 +209,7 @@ impl ::chanx::Message for ServerMessage {
             other => {
                 ::core::result::Result::Err(
                     ::chanx::codec::unknown_tag(
+                        frame,
                         "action",
                         other,
                         &["joined", "pong", "new_message", "error"],
