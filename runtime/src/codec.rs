@@ -195,7 +195,7 @@ fn leading_tag<'a>(frame: &'a str, key: &str) -> Option<&'a str> {
         return None;
     }
     let start = i + 1;
-    let len = memchr::memchr2(b'"', b'\\', &b[start..])?;
+    let len = b[start..].iter().position(|&c| c == b'"' || c == b'\\')?;
     let value = &b[start..start + len];
     if b[start + len] != b'"' || value.iter().any(|&c| c < 0x20) {
         return None;
@@ -338,6 +338,14 @@ pub fn untagged_errors(frame: &str, variants: &[(&str, &'static Schema)]) -> Dec
 }
 
 fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+    // Tags and tag keys are short names that need no escaping: copied as they are.
+    if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        return;
+    }
     // Writing a `str` to a `Vec` cannot fail.
     if serde_json::to_writer(&mut *buf, s).is_err() {
         buf.extend_from_slice(b"\"\"");

@@ -500,12 +500,16 @@ impl<C: Channel> Endpoint<C> {
 
     /// Decodes one text frame, runs its handler, queues the reply, errors and completion.
     async fn handle_text(&self, ctx: &Context<C>, text: &str) {
-        if let Err(item) = limits::check_depth(text.as_bytes(), self.config.limits.max_json_depth) {
-            tracing::debug!(outcome = "too_deep", "frame refused");
-            ctx.queue_encoded(protocol::error_items_frame(&[item]), false);
-            return;
-        }
-        let reference = match protocol::peek_envelope(text) {
+        let scanned = match limits::check_depth(text.as_bytes(), self.config.limits.max_json_depth) {
+            Ok(scanned) => scanned,
+            Err(item) => {
+                tracing::debug!(outcome = "too_deep", "frame refused");
+                ctx.queue_encoded(protocol::error_items_frame(&[item]), false);
+                return;
+            }
+        };
+        let envelope = if scanned.envelope_keys { protocol::peek_envelope(text) } else { Ok(None) };
+        let reference = match envelope {
             Ok(r) => r,
             Err(items) => {
                 tracing::debug!(outcome = "invalid_envelope", errors = items.len());

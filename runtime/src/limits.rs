@@ -149,24 +149,31 @@ pub(crate) fn rate_limited(limit: &RateLimit) -> ErrorItem {
 
 /// Checks that `text` nests arrays and objects at most `max` deep, without parsing it: brackets
 /// inside strings are skipped. Malformed JSON passes (the decoder reports it); only depth is
-/// judged here, in one pass and constant memory.
-pub fn check_depth(text: &[u8], max: usize) -> Result<(), ErrorItem> {
+/// judged here, in one pass and constant memory. The same pass notes whether the frame
+/// mentions the envelope's keys, so frames without them skip [`crate::protocol::peek_envelope`].
+pub fn check_depth(text: &[u8], max: usize) -> Result<Scanned, ErrorItem> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in text {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut envelope_keys = false;
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => {
+                let rest = &text[i..];
+                envelope_keys = envelope_keys || rest.starts_with(b"ref\"") || rest.starts_with(b"version\"");
+                // Skip the string: to its closing quote, stepping over escaped characters.
+                loop {
+                    let Some(tail) = text.get(i..) else { return Ok(Scanned { envelope_keys }) };
+                    match tail.iter().position(|&c| c == b'"' || c == b'\\') {
+                        Some(at) if text[i + at] == b'\\' => i += at + 2,
+                        Some(at) => {
+                            i += at + 1;
+                            break;
+                        }
+                        None => return Ok(Scanned { envelope_keys }),
+                    }
+                }
+            }
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -181,7 +188,16 @@ pub fn check_depth(text: &[u8], max: usize) -> Result<(), ErrorItem> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(Scanned { envelope_keys })
+}
+
+/// What [`check_depth`] noticed on its way through a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scanned {
+    /// A string `"ref"` or `"version"` occurs (a key of Chanx's envelope, or a value that
+    /// looks like one): the envelope must be read. `false` means neither key is present
+    /// (written without JSON escapes).
+    pub envelope_keys: bool,
 }
 
 /// Counts the open connections of one endpoint; shared by its clones.
@@ -232,6 +248,20 @@ mod tests {
         assert!(err.msg.contains("nesting too deep"), "{}", err.msg);
         // Closing brackets never underflow.
         assert!(check_depth(b"]]]]{}", 1).is_ok());
+        assert!(check_depth(br#"{"a":"x\"#, 1).is_ok());
+        assert!(check_depth(br#"{"a":"x\\"#, 1).is_ok());
+        assert!(check_depth(br#"{"a":"x"#, 1).is_ok());
+    }
+
+    #[test]
+    fn depth_scan_notes_envelope_keys() {
+        let keys = |t: &str| check_depth(t.as_bytes(), 8).map(|s| s.envelope_keys);
+        assert_eq!(keys(r#"{"action":"ping"}"#), Ok(false));
+        assert_eq!(keys(r#"{"action":"ping","ref":"1"}"#), Ok(true));
+        assert_eq!(keys(r#"{"version":1,"action":"ping"}"#), Ok(true));
+        assert_eq!(keys(r#"{"action":"ping","payload":{"text":"a \"ref\" b"}}"#), Ok(false));
+        assert_eq!(keys(r#"{"action":"x","payload":"ref"}"#), Ok(true));
+        assert_eq!(keys(r#"{"refs":1,"versions":2}"#), Ok(false));
     }
 
     #[test]

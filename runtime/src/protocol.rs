@@ -180,13 +180,14 @@ pub fn peek_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
     if errors.is_empty() { Ok(reference) } else { Err(errors) }
 }
 
-/// Whether `"ref"` or `"version"` appears anywhere in the frame (one vectorized pass over its
-/// quotes; most frames have few).
+/// Whether `"ref"` or `"version"` appears anywhere in the frame (one pass over its bytes).
 fn mentions_envelope_key(frame: &str) -> bool {
     let b = frame.as_bytes();
-    memchr::memchr_iter(b'"', b).any(|i| {
-        let rest = &b[i + 1..];
-        rest.starts_with(b"ref\"") || rest.starts_with(b"version\"")
+    (0..b.len()).any(|i| {
+        b[i] == b'"' && {
+            let rest = &b[i + 1..];
+            rest.starts_with(b"ref\"") || rest.starts_with(b"version\"")
+        }
     })
 }
 
