@@ -17,7 +17,10 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::SplitSink;
+use futures_util::{Sink, StreamExt};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crate::auth::Handshake;
 use crate::channel::{Channel, PathValues};
@@ -102,10 +105,34 @@ pub async fn serve<C: Channel>(
         .max_frame_size(cfg.max_frame_size)
         .on_upgrade(move |socket: WebSocket| async move {
             let (sink, stream) = socket.split();
-            let sink = sink.with(|f: Frame| std::future::ready(Ok::<_, axum::Error>(to_axum(f))));
+            let sink = FrameSink(sink);
             let stream = stream.map(|r| r.map(from_axum).map_err(classify));
             endpoint.run(accepted, stream, Box::pin(sink), TransportOptions { answers_pings: true }).await;
         })
+}
+
+/// The socket's write half taking runtime frames: each is converted as it is handed over (no
+/// per-frame future, unlike `SinkExt::with`).
+struct FrameSink(SplitSink<WebSocket, ws::Message>);
+
+impl Sink<Frame> for FrameSink {
+    type Error = axum::Error;
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.0).poll_ready(cx)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, frame: Frame) -> Result<(), Self::Error> {
+        Pin::new(&mut self.0).start_send(to_axum(frame))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.0).poll_close(cx)
+    }
 }
 
 fn to_axum(frame: Frame) -> ws::Message {

@@ -874,21 +874,34 @@ where
         first: Outgoing,
         rx: &Outbox,
     ) -> Result<Option<Rest>, WriteFailed> {
+        // Queued items are taken a few at a time (one lock each time); those not handed to
+        // the sink when it stops taking go back to the front of the outbox.
+        let mut taken_now: [Option<Outgoing>; 8] = Default::default();
+        let (mut at, mut filled) = (0, 0);
         let mut next = Some(first);
         let mut taken = 0;
         while let Some(item) = next.take() {
             let (frame, completion) = frames(item, self.completion);
-            if let Some(frame) = self.start_send_now(cx, frame)? {
-                return Ok(Some(Rest { frames: [Some(frame), completion], taken }));
+            let refused = match self.start_send_now(cx, frame)? {
+                Some(frame) => Some([Some(frame), completion]),
+                None => match completion {
+                    Some(frame) => self.start_send_now(cx, frame)?.map(|frame| [Some(frame), None]),
+                    None => None,
+                },
+            };
+            if let Some(frames) = refused {
+                let left = filled - at;
+                rx.unpop(taken_now[at..filled].iter_mut().filter_map(Option::take));
+                return Ok(Some(Rest { frames, taken: taken - left }));
             }
-            if let Some(frame) = completion {
-                if let Some(frame) = self.start_send_now(cx, frame)? {
-                    return Ok(Some(Rest { frames: [Some(frame), None], taken }));
-                }
+            if at == filled && taken < BATCH {
+                let want = (BATCH - taken).min(taken_now.len());
+                (at, filled) = (0, rx.try_pop_many(&mut taken_now[..want]));
+                taken += filled;
             }
-            if taken < BATCH {
-                next = rx.try_pop();
-                taken += 1;
+            if at < filled {
+                next = taken_now[at].take();
+                at += 1;
             }
         }
         match Pin::new(&mut *self.sink).poll_flush(cx) {

@@ -141,6 +141,36 @@ impl Outbox {
         Some(item)
     }
 
+    /// Takes up to `out.len()` queued items under one lock, oldest first, into the front of
+    /// `out`; returns how many.
+    pub(crate) fn try_pop_many(&self, out: &mut [Option<Outgoing>]) -> usize {
+        let (n, room) = {
+            let mut state = self.lock();
+            let n = out.len().min(state.items.len());
+            if n == 0 {
+                return 0;
+            }
+            for (slot, item) in out.iter_mut().zip(state.items.drain(..n)) {
+                *slot = Some(item);
+            }
+            (n, self.after_pop(&mut state))
+        };
+        if room {
+            self.room.notify_waiters();
+        }
+        n
+    }
+
+    /// Puts back, at the front and in their order, items taken by [`Outbox::try_pop_many`]
+    /// that the consumer could not write yet.
+    pub(crate) fn unpop(&self, items: impl DoubleEndedIterator<Item = Outgoing>) {
+        let mut state = self.lock();
+        for item in items.rev() {
+            state.items.push_front(item);
+        }
+        self.len.store(state.items.len(), Ordering::Release);
+    }
+
     /// The next item, waiting for one; `None` once the queue is closed, or empty with no
     /// producer left.
     pub(crate) async fn pop(&self) -> Option<Outgoing> {
@@ -286,6 +316,26 @@ mod tests {
         assert_eq!(byte(outbox.try_pop()), Some(2));
         assert_eq!(byte(outbox.try_pop()), Some(3));
         assert!(outbox.try_pop().is_none());
+    }
+
+    #[test]
+    fn many_at_once_and_put_back_in_order() {
+        let outbox = Outbox::new(8);
+        outbox.add_sender();
+        for i in 1..=5 {
+            assert!(outbox.try_push(text(i)).is_ok());
+        }
+        let mut taken: [Option<Outgoing>; 3] = Default::default();
+        assert_eq!(outbox.try_pop_many(&mut taken), 3);
+        assert!(outbox.has_room(6) && !outbox.has_room(7));
+        let first = byte(taken[0].take());
+        assert_eq!(first, Some(1));
+        // 2 and 3 were not written: they go back before 4 and 5.
+        outbox.unpop(taken[1..].iter_mut().filter_map(Option::take));
+        assert!(!outbox.has_room(5));
+        let order: Vec<_> = std::iter::from_fn(|| byte(outbox.try_pop())).collect();
+        assert_eq!(order, [2, 3, 4, 5]);
+        assert_eq!(outbox.try_pop_many(&mut taken), 0);
     }
 
     #[test]
