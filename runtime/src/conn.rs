@@ -414,9 +414,7 @@ impl<C: Channel> Endpoint<C> {
                             if !self.room_for_replies(ctx).await {
                                 return;
                             }
-                            // Boxed: handling a frame needs more state than waiting for one,
-                            // and every idle connection would carry it in its task.
-                            Box::pin(self.handle_text(ctx, text)).await;
+                            Handling::new(self, ctx, Input::Text(text)).await;
                         }
                         Verdict::Refuse => {}
                         Verdict::Close => {
@@ -433,7 +431,7 @@ impl<C: Channel> Endpoint<C> {
                             if !self.room_for_replies(ctx).await {
                                 return;
                             }
-                            Box::pin(self.handle_binary(ctx, bytes)).await;
+                            Handling::new(self, ctx, Input::Binary(bytes)).await;
                         }
                         Verdict::Refuse => {}
                         Verdict::Close => {
@@ -498,14 +496,20 @@ impl<C: Channel> Endpoint<C> {
         verdict
     }
 
-    /// Decodes one text frame, runs its handler, queues the reply, errors and completion.
-    async fn handle_text(&self, ctx: &Context<C>, text: &str) {
+    /// Decodes one text frame and starts its handler (see [`Endpoint::dispatch`]); queues the
+    /// errors of a refused frame.
+    fn handle_text<'a>(
+        &'a self,
+        cx: &mut TaskContext<'_>,
+        ctx: &'a Context<C>,
+        text: &str,
+    ) -> Option<Waiting<'a, C>> {
         let scanned = match limits::check_depth(text.as_bytes(), self.config.limits.max_json_depth) {
             Ok(scanned) => scanned,
             Err(item) => {
                 tracing::debug!(outcome = "too_deep", "frame refused");
                 ctx.queue_encoded(protocol::error_items_frame(&[item]), false);
-                return;
+                return None;
             }
         };
         let envelope = if scanned.envelope_keys { protocol::peek_envelope(text) } else { Ok(None) };
@@ -514,7 +518,7 @@ impl<C: Channel> Endpoint<C> {
             Err(items) => {
                 tracing::debug!(outcome = "invalid_envelope", errors = items.len());
                 ctx.queue_encoded(protocol::error_items_frame(&items), false);
-                return;
+                return None;
             }
         };
         match C::Client::decode(text) {
@@ -529,26 +533,34 @@ impl<C: Channel> Endpoint<C> {
                     ctx.queue_encoded(protocol::COMPLETE.to_owned(), false);
                 }
                 ctx.set_ref(None);
+                None
             }
             Ok(msg) => {
                 let action = msg.tag();
                 ctx.set_ref(reference);
-                self.dispatch(ctx, action, || self.service.dispatch(ctx, msg)).await;
+                self.dispatch(cx, ctx, action, || self.service.dispatch(ctx, msg))
             }
         }
     }
 
-    async fn handle_binary(&self, ctx: &Context<C>, data: Bytes) {
+    /// Starts the handler of a binary frame, or refuses the frame.
+    fn handle_binary<'a>(
+        &'a self,
+        cx: &mut TaskContext<'_>,
+        ctx: &'a Context<C>,
+        data: Bytes,
+    ) -> Option<Waiting<'a, C>> {
         let mut data = Some(data);
         let mut handler = None;
         let probe = std::panic::catch_unwind(AssertUnwindSafe(|| {
             handler = self.service.dispatch_binary(ctx, data.take().expect("taken once"));
         }));
         match (probe, handler) {
-            (Ok(()), Some(fut)) => self.dispatch(ctx, "binary", move || fut).await,
+            (Ok(()), Some(fut)) => self.dispatch(cx, ctx, "binary", move || fut),
             (Ok(()), None) => {
                 tracing::debug!(outcome = "invalid", "binary frame refused");
                 ctx.queue_encoded(protocol::error_items_frame(&[protocol::binary_not_supported()]), false);
+                None
             }
             (Err(_), _) => {
                 self.hub.metrics_handle().count_handler_panic();
@@ -557,16 +569,21 @@ impl<C: Channel> Endpoint<C> {
                     protocol::error_detail_frame("Failed to process message for binary"),
                     false,
                 );
+                None
             }
         }
     }
 
-    async fn dispatch<'a>(
+    /// Builds the handler's future and polls it once, in its span and catching panics. A
+    /// handler that finishes then (most do) is concluded at once, with no further state; one
+    /// that waits comes back to be awaited by [`Endpoint::finish`].
+    fn dispatch<'a>(
         &self,
+        cx: &mut TaskContext<'_>,
         ctx: &'a Context<C>,
         action: &'static str,
-        handler: impl FnOnce() -> BoxFuture<'a, HandlerResult<Option<C::Server>>>,
-    ) {
+        handler: impl FnOnce() -> BoxFuture<'a, Reply<C>>,
+    ) -> Option<Waiting<'a, C>> {
         let reference = ctx.current_ref();
         let span = tracing::debug_span!(
             "ws_message",
@@ -577,10 +594,41 @@ impl<C: Channel> Endpoint<C> {
         );
         // The clock is read only when the span records the duration.
         let started = (!span.is_disabled()).then(Instant::now);
-        let result = match started {
-            Some(_) => guarded(handler).instrument(span.clone()).await,
-            None => guarded(handler).await,
+        let first = {
+            let _entered = span.enter();
+            std::panic::catch_unwind(AssertUnwindSafe(handler)).and_then(|mut fut| {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                    Ok(Poll::Ready(result)) => Ok(Ok(result)),
+                    Ok(Poll::Pending) => Ok(Err(fut)),
+                    Err(panic) => Err(panic),
+                }
+            })
         };
+        match first {
+            Ok(Ok(result)) => self.conclude(ctx, action, Ok(result), &span, started),
+            Ok(Err(fut)) => return Some(Waiting { action, fut, span, started }),
+            Err(panic) => self.conclude(ctx, action, Err(Panic::from_payload(panic)), &span, started),
+        }
+        None
+    }
+
+    /// Awaits a handler that did not finish on its first poll, then concludes it.
+    async fn finish<'a>(&self, ctx: &'a Context<C>, waiting: Waiting<'a, C>) {
+        let Waiting { action, fut, span, started } = waiting;
+        let result = AssertUnwindSafe(fut).catch_unwind().instrument(span.clone()).await;
+        self.conclude(ctx, action, result.map_err(Panic::from_payload), &span, started);
+    }
+
+    /// Queues what a handler's result calls for (reply, error frame, completion) and records
+    /// the outcome on its span.
+    fn conclude(
+        &self,
+        ctx: &Context<C>,
+        action: &'static str,
+        result: Result<Reply<C>, Panic>,
+        span: &tracing::Span,
+        started: Option<Instant>,
+    ) {
         let outcome = match result {
             Ok(Ok(Some(reply))) => {
                 ctx.queue_encoded(reply.encode(), false);
@@ -624,6 +672,74 @@ impl<C: Channel> Endpoint<C> {
 /// A panic caught in user code, with its message.
 struct Panic(String);
 
+impl Panic {
+    fn from_payload(p: Box<dyn std::any::Any + Send>) -> Self {
+        Panic(
+            p.downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned()),
+        )
+    }
+}
+
+/// What a handler returns.
+type Reply<C> = HandlerResult<Option<<C as Channel>::Server>>;
+
+/// A client frame to handle.
+enum Input<'t> {
+    Text(&'t str),
+    Binary(Bytes),
+}
+
+/// Handling one client frame. Its first poll decodes the frame and polls the handler once, so
+/// a handler that finishes then (most do) needs no more state; only one that waits is boxed and
+/// awaited from then on. Kept small: the reader holds it in its task, which every idle
+/// connection carries.
+struct Handling<'a, 't, C: Channel> {
+    endpoint: &'a Endpoint<C>,
+    ctx: &'a Context<C>,
+    input: Option<Input<'t>>,
+    waiting: Option<BoxFuture<'a, ()>>,
+}
+
+impl<'a, 't, C: Channel> Handling<'a, 't, C> {
+    fn new(endpoint: &'a Endpoint<C>, ctx: &'a Context<C>, input: Input<'t>) -> Self {
+        Self { endpoint, ctx, input: Some(input), waiting: None }
+    }
+}
+
+impl<C: Channel> Future for Handling<'_, '_, C> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let this = &mut *self;
+        if let Some(input) = this.input.take() {
+            let (endpoint, ctx) = (this.endpoint, this.ctx);
+            let waiting = match input {
+                Input::Text(text) => endpoint.handle_text(cx, ctx, text),
+                Input::Binary(bytes) => endpoint.handle_binary(cx, ctx, bytes),
+            };
+            match waiting {
+                Some(waiting) => this.waiting = Some(Box::pin(endpoint.finish(ctx, waiting))),
+                None => return Poll::Ready(()),
+            }
+        }
+        match &mut this.waiting {
+            Some(waiting) => waiting.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+/// A handler that did not finish on its first poll, with what concluding it needs.
+struct Waiting<'a, C: Channel> {
+    action: &'static str,
+    fut: BoxFuture<'a, Reply<C>>,
+    span: tracing::Span,
+    started: Option<Instant>,
+}
+
 impl std::fmt::Display for Panic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -632,16 +748,8 @@ impl std::fmt::Display for Panic {
 
 /// Builds and runs a user future, catching panics in both steps.
 async fn guarded<'a, T>(make: impl FnOnce() -> BoxFuture<'a, T>) -> Result<T, Panic> {
-    let to_panic = |p: Box<dyn std::any::Any + Send>| {
-        Panic(
-            p.downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic payload".to_owned()),
-        )
-    };
-    let fut = std::panic::catch_unwind(AssertUnwindSafe(make)).map_err(to_panic)?;
-    AssertUnwindSafe(fut).catch_unwind().await.map_err(to_panic)
+    let fut = std::panic::catch_unwind(AssertUnwindSafe(make)).map_err(Panic::from_payload)?;
+    AssertUnwindSafe(fut).catch_unwind().await.map_err(Panic::from_payload)
 }
 
 struct Idle;

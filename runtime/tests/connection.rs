@@ -138,8 +138,22 @@ async fn handler_failures_keep_connection(via: Via) {
     assert_eq!(c.receive_json().await, json!({"action": "error", "payload": {"detail": "not allowed"}}));
     c.send(&ping()).await;
     assert_eq!(c.receive_json().await["action"], "pong");
+    // The same outcomes from handlers that wait first, and frames behind them keep their order.
+    c.send_with_ref(&echo("panic later"), "pl").await;
+    c.send_with_ref(&echo("later"), "l").await;
+    c.send(&ping()).await;
+    assert_eq!(
+        c.receive_json().await,
+        json!({"action": "error", "payload": {"detail": "Failed to process message for echo"}, "version": 1, "ref": "pl"})
+    );
+    let reply = c.receive_json().await;
+    assert_eq!(
+        (&reply["action"], &reply["payload"]["text"], &reply["ref"]),
+        (&json!("echo_reply"), &json!("later"), &json!("l"))
+    );
+    assert_eq!(c.receive_json().await["action"], "pong");
     let m = hub.metrics();
-    assert_eq!((m.handler_panics, m.handler_failures), (1, 2));
+    assert_eq!((m.handler_panics, m.handler_failures), (2, 2));
 }
 
 async fn chat_reaches_room_with_sender_included(via: Via) {

@@ -63,6 +63,15 @@ impl ChatHandler for App {
     async fn handle_echo(&self, ctx: &Context<Chat>, msg: EchoMessage) -> HandlerResult<EchoReply> {
         match msg.payload.text.as_str() {
             "panic" => panic!("handler exploded"),
+            // Handlers that wait before answering (or panicking): awaited after their first poll.
+            "later" => {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                Ok(EchoReply { payload: msg.payload })
+            }
+            "panic later" => {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                panic!("handler exploded after waiting")
+            }
             "fail" => Err(std::io::Error::other("database down").into()),
             "deny" => Err(HandlerError::public("not allowed")),
             "twice" => {
