@@ -352,17 +352,44 @@ fn write_json_str(buf: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// Encodes `body` (normally a struct) as a JSON object with `"key": "value"` written first, in
-/// one buffer. A body that is not an object cannot carry the tag; it is written as
-/// `{"key": "value"}` alone.
+/// Encodes `body` (normally a struct) as a JSON object with `"key": "value"` written first. A
+/// body that is not an object cannot carry the tag; it is written as `{"key": "value"}` alone.
+///
+/// The frame is written into a per-thread scratch buffer and copied out at its exact length:
+/// one allocation per frame, and one that `Bytes` can take over without a separate shared
+/// header (a buffer with spare room would need one).
 pub fn encode_tagged<T: Serialize + ?Sized>(key: &str, value: &str, body: &T) -> String {
-    let mut buf = Vec::with_capacity(64);
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    /// A scratch buffer that grew past this is not kept for the next frame.
+    const KEEP_AT_MOST: usize = 16 * 1024;
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            write_tagged(&mut buf, key, value, body);
+            let encoded = std::str::from_utf8(&buf).map(str::to_owned).unwrap_or_default();
+            if buf.capacity() > KEEP_AT_MOST {
+                *buf = Vec::new();
+            }
+            encoded
+        }
+        // A body whose `Serialize` encodes another message while being encoded.
+        Err(_) => {
+            let mut buf = Vec::with_capacity(64);
+            write_tagged(&mut buf, key, value, body);
+            String::from_utf8(buf).unwrap_or_default()
+        }
+    })
+}
+
+fn write_tagged<T: Serialize + ?Sized>(buf: &mut Vec<u8>, key: &str, value: &str, body: &T) {
     buf.push(b'{');
-    write_json_str(&mut buf, key);
+    write_json_str(buf, key);
     buf.push(b':');
-    write_json_str(&mut buf, value);
+    write_json_str(buf, value);
     let mark = buf.len();
-    let ok = serde_json::to_writer(&mut buf, body).is_ok();
+    let ok = serde_json::to_writer(&mut *buf, body).is_ok();
     match (ok, buf.get(mark).copied(), buf.get(mark + 1).copied()) {
         (true, Some(b'{'), Some(b'}')) => {
             buf.truncate(mark);
@@ -374,7 +401,6 @@ pub fn encode_tagged<T: Serialize + ?Sized>(key: &str, value: &str, body: &T) ->
             buf.push(b'}');
         }
     }
-    String::from_utf8(buf).unwrap_or_default()
 }
 
 /// Encodes a message that has no body: `{"key": "value"}`.
