@@ -4,9 +4,11 @@
 //! [`crate::validate`]).
 //!
 //! # How a frame is decoded
-//! 1. [`peek_tag`] reads the frame once without building a tree and returns the tag value as a
-//!    `&str` borrowed from the frame (owned only when it contains escapes). Bad JSON, a frame
-//!    that is not an object and a missing tag are reported here.
+//! 1. [`peek_tag`] returns the tag value as a `&str` borrowed from the frame (owned only when
+//!    it contains escapes). A frame that starts with its tag is not read further here; any
+//!    other frame is read once without building a tree, and bad JSON, a frame that is not an
+//!    object and a missing tag are reported here. Whatever follows ([`decode_tagged`],
+//!    [`tag_only`], [`unknown_tag`]) reads the whole frame and reports bad JSON first.
 //! 2. The generated `match` picks the one variant and [`decode_tagged`] deserializes it
 //!    directly with serde (unknown keys, the tag and `ref` are skipped by serde), then runs the
 //!    generated constraint checks ([`Check`]) which collect every violation.
