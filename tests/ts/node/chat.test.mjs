@@ -15,6 +15,10 @@ const load = async () => import(`${dir}/index.js`);
 const withTimeout = (promise, ms, what) =>
   Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), ms))]);
 
+// The server joins a connection to its room in `on_connect`, which runs once the WebSocket is
+// open; the first answered request shows it has run (frames are read only after it).
+const joined = (...clients) => Promise.all(clients.map((c) => c.request({ action: "ping" })));
+
 test("url() fills the address parameters", { skip }, async () => {
   const { ChatClient } = await load();
   assert.equal(ChatClient.url("ws://h:1/", { room: "a b" }), "ws://h:1/ws/chat/a%20b");
@@ -73,10 +77,11 @@ test("an error frame with the request's ref rejects the request", { skip }, asyn
 test("broadcast reaches every member through on()", { skip }, async () => {
   const { ChatClient } = await load();
   const url = ChatClient.url(base, { room: "node-c" });
-  const a = new ChatClient(url);
-  const b = new ChatClient(url);
+  const a = new ChatClient(url, { requestTimeoutMs: 3000 });
+  const b = new ChatClient(url, { requestTimeoutMs: 3000 });
   await Promise.all([a.connect(), b.connect()]);
   try {
+    await joined(a, b);
     const got = new Promise((resolve) => {
       const off = b.on("chat_notification", (msg) => {
         off();
@@ -102,6 +107,7 @@ test("a chat request resolves by ref for the sender; the other member gets the l
   const b = new ChatClient(url, { requestTimeoutMs: 3000 });
   await Promise.all([a.connect(), b.connect()]);
   try {
+    await joined(a, b);
     const seenByA = [];
     a.on("chat_notification", (msg, meta) => seenByA.push({ msg, meta }));
     const seenByB = new Promise((resolve) => {
