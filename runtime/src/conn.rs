@@ -594,19 +594,16 @@ impl<C: Channel> Endpoint<C> {
         );
         // The clock is read only when the span records the duration.
         let started = (!span.is_disabled()).then(Instant::now);
+        // Building the future and its first poll both run user code: a panic in either is caught.
         let first = {
             let _entered = span.enter();
             std::panic::catch_unwind(AssertUnwindSafe(handler)).and_then(|mut fut| {
-                match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-                    Ok(Poll::Ready(result)) => Ok(Ok(result)),
-                    Ok(Poll::Pending) => Ok(Err(fut)),
-                    Err(panic) => Err(panic),
-                }
+                std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))).map(|poll| (poll, fut))
             })
         };
         match first {
-            Ok(Ok(result)) => self.conclude(ctx, action, Ok(result), &span, started),
-            Ok(Err(fut)) => return Some(Waiting { action, fut, span, started }),
+            Ok((Poll::Ready(result), _)) => self.conclude(ctx, action, Ok(result), &span, started),
+            Ok((Poll::Pending, fut)) => return Some(Waiting { action, fut, span, started }),
             Err(panic) => self.conclude(ctx, action, Err(Panic::from_payload(panic)), &span, started),
         }
         None
@@ -683,6 +680,12 @@ impl Panic {
     }
 }
 
+impl std::fmt::Display for Panic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// What a handler returns.
 type Reply<C> = HandlerResult<Option<<C as Channel>::Server>>;
 
@@ -738,12 +741,6 @@ struct Waiting<'a, C: Channel> {
     fut: BoxFuture<'a, Reply<C>>,
     span: tracing::Span,
     started: Option<Instant>,
-}
-
-impl std::fmt::Display for Panic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// Builds and runs a user future, catching panics in both steps.
