@@ -512,7 +512,7 @@ impl<C: Channel> Endpoint<C> {
                 return None;
             }
         };
-        let envelope = if scanned.envelope_keys { protocol::peek_envelope(text) } else { Ok(None) };
+        let envelope = if scanned.envelope_keys { protocol::read_envelope(text) } else { Ok(None) };
         let reference = match envelope {
             Ok(r) => r,
             Err(items) => {

@@ -159,8 +159,7 @@ pub fn check_depth(text: &[u8], max: usize) -> Result<Scanned, ErrorItem> {
         i += 1;
         match b {
             b'"' => {
-                let rest = &text[i..];
-                envelope_keys = envelope_keys || rest.starts_with(b"ref\"") || rest.starts_with(b"version\"");
+                envelope_keys = envelope_keys || crate::protocol::starts_envelope_key(&text[i..]);
                 // Skip the string: to its closing quote, stepping over escaped characters.
                 loop {
                     let Some(tail) = text.get(i..) else { return Ok(Scanned { envelope_keys }) };

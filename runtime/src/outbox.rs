@@ -130,15 +130,9 @@ impl Outbox {
 
     /// The next item if one is queued.
     pub(crate) fn try_pop(&self) -> Option<Outgoing> {
-        let (item, room) = {
-            let mut state = self.lock();
-            let item = state.items.pop_front()?;
-            (item, self.after_pop(&mut state))
-        };
-        if room {
-            self.room.notify_waiters();
-        }
-        Some(item)
+        let mut one = [None];
+        self.try_pop_many(&mut one);
+        one[0].take()
     }
 
     /// Takes up to `out.len()` queued items under one lock, oldest first, into the front of

@@ -149,6 +149,12 @@ pub fn peek_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
     if !mentions_envelope_key(frame) {
         return Ok(None);
     }
+    read_envelope(frame)
+}
+
+/// [`peek_envelope`] without its first look for the keys, for a caller that has already seen
+/// them (the reader's depth scan notes them, see [`crate::limits::check_depth`]).
+pub(crate) fn read_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
     let Ok(keys) = serde_json::from_str::<EnvelopeKeys>(frame) else {
         return Ok(None);
     };
@@ -183,12 +189,13 @@ pub fn peek_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
 /// Whether `"ref"` or `"version"` appears anywhere in the frame (one pass over its bytes).
 fn mentions_envelope_key(frame: &str) -> bool {
     let b = frame.as_bytes();
-    (0..b.len()).any(|i| {
-        b[i] == b'"' && {
-            let rest = &b[i + 1..];
-            rest.starts_with(b"ref\"") || rest.starts_with(b"version\"")
-        }
-    })
+    (0..b.len()).any(|i| b[i] == b'"' && starts_envelope_key(&b[i + 1..]))
+}
+
+/// Whether the bytes right after an opening quote spell `ref"` or `version"`: the string is one
+/// of the envelope's keys (or a value that looks like one).
+pub(crate) fn starts_envelope_key(after_quote: &[u8]) -> bool {
+    after_quote.starts_with(b"ref\"") || after_quote.starts_with(b"version\"")
 }
 
 fn item(kind: &'static str, key: &str, msg: &str) -> ErrorItem {

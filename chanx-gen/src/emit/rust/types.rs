@@ -421,6 +421,17 @@ fn derives(cx: &Cx<'_>, id: usize, default: bool) -> TokenStream {
     }
 }
 
+/// The derives of string and integer enums: small values, also copied and ordered.
+fn value_derives() -> TokenStream {
+    quote! {
+        #[derive(
+            ::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq,
+            ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
+            ::chanx::serde::Serialize, ::chanx::serde::Deserialize
+        )]
+    }
+}
+
 fn type_doc(t: &TypeDef) -> TokenStream {
     doc_or(
         &[t.title.as_ref().filter(|_| t.description.is_none()), t.description.as_ref()],
@@ -740,6 +751,7 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>)
         }
         TypeKind::Union(u) => emit_union(cx, id, t, u),
         TypeKind::StringEnum(values) => {
+            let value_derives = value_derives();
             let variants = values.iter().map(|v| {
                 let vn = ident(&v.variant);
                 let wire = &v.wire;
@@ -759,11 +771,7 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>)
             quote! {
                 #doc
                 #dep
-                #[derive(
-                    ::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq,
-                    ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
-                    ::chanx::serde::Serialize, ::chanx::serde::Deserialize
-                )]
+                #value_derives
                 #[serde(crate = "::chanx::serde")]
                 pub enum #name { #(#variants)* }
 
@@ -777,14 +785,12 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>)
                 }
             }
         }
-        TypeKind::IntEnum(values) => quote! {
+        TypeKind::IntEnum(values) => {
+            let value_derives = value_derives();
+            quote! {
             #doc
             #dep
-            #[derive(
-                ::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq,
-                ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
-                ::chanx::serde::Serialize, ::chanx::serde::Deserialize
-            )]
+            #value_derives
             #[serde(crate = "::chanx::serde", transparent)]
             pub struct #name(pub i64);
 
@@ -798,7 +804,8 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>)
                     ::chanx::schema::Check::check(&self.0, &__chanx::schema::#name, cx);
                 }
             }
-        },
+            }
+        }
         TypeKind::Alias(s) => {
             let ty = rust_type(cx, s, &TokenStream::new());
             if cx.newtype[id] {
