@@ -87,7 +87,7 @@ fn envelope(c: &mut Criterion) {
     g.bench_function("peek_without_ref", |b| b.iter(|| protocol::peek_envelope(std::hint::black_box(CHAT))));
     g.bench_function("peek_with_ref", |b| b.iter(|| protocol::peek_envelope(std::hint::black_box(CHAT_REF))));
     let r = protocol::Ref::new("req-17");
-    let reply = ServerMessage::PongMessage(PongMessage { payload: () }).encode();
+    let reply = ServerMessage::PongMessage(PongMessage { payload: () }).encode().into_owned();
     g.bench_function("stamp_reply", |b| b.iter(|| r.stamp(std::hint::black_box(reply.clone()))));
     g.finish();
 }

@@ -530,7 +530,7 @@ impl<C: Channel> Endpoint<C> {
                 tracing::debug!(outcome = "invalid", errors = err.errors.len(), "frame refused");
                 ctx.queue_encoded(protocol::error_items_frame(&err.errors), false);
                 if routed && self.config.send_completion {
-                    ctx.queue_encoded(protocol::COMPLETE.to_owned(), false);
+                    ctx.queue_encoded(protocol::COMPLETE, false);
                 }
                 ctx.set_ref(None);
                 None
@@ -655,7 +655,7 @@ impl<C: Channel> Endpoint<C> {
             }
         };
         if self.config.send_completion {
-            ctx.queue_encoded(protocol::COMPLETE.to_owned(), false);
+            ctx.queue_encoded(protocol::COMPLETE, false);
         }
         ctx.set_ref(None);
         span.record("outcome", outcome);

@@ -3,6 +3,7 @@
 //! outbox with `try_send`); group changes go through the channel layer.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -126,19 +127,19 @@ impl<C: Channel> Context<C> {
     }
 
     /// Sends an already encoded text frame to this connection (stamped with the current `ref`).
-    pub fn send_text(&self, encoded: String) -> Delivery {
+    pub fn send_text(&self, encoded: impl Into<Cow<'static, str>>) -> Delivery {
         self.send_encoded(encoded, false)
     }
 
-    pub(crate) fn send_encoded(&self, encoded: String, volatile: bool) -> Delivery {
-        let bytes = protocol::stamp(encoded, self.current_ref().as_ref());
+    pub(crate) fn send_encoded(&self, encoded: impl Into<Cow<'static, str>>, volatile: bool) -> Delivery {
+        let bytes = protocol::stamp(encoded.into(), self.current_ref().as_ref());
         self.mailbox.deliver(crate::Payload::Text(bytes), Origin::Reply, volatile)
     }
 
     /// Like [`Context::send_encoded`], for the reader's replies and error frames: the writer
     /// is woken when the reader is about to wait for the client's next frame.
-    pub(crate) fn queue_encoded(&self, encoded: String, volatile: bool) {
-        let bytes = protocol::stamp(encoded, self.current_ref().as_ref());
+    pub(crate) fn queue_encoded(&self, encoded: impl Into<Cow<'static, str>>, volatile: bool) {
+        let bytes = protocol::stamp(encoded.into(), self.current_ref().as_ref());
         self.mailbox.push_deferred(crate::layer::Outgoing::Text(bytes, Origin::Reply), volatile);
     }
 

@@ -73,9 +73,12 @@ pub enum Payload {
 }
 
 impl Payload {
-    /// A text payload from an encoded string.
-    pub fn text(encoded: impl Into<String>) -> Self {
-        Payload::Text(Bytes::from(encoded.into()))
+    /// A text payload from an encoded string (a `&'static str` is shared, not copied).
+    pub fn text(encoded: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Payload::Text(match encoded.into() {
+            std::borrow::Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
+            std::borrow::Cow::Owned(s) => Bytes::from(s),
+        })
     }
 }
 

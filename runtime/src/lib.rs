@@ -10,7 +10,7 @@
 //! # #[derive(Debug)] struct Text(String);
 //! # impl Message for Text {
 //! #     fn decode(f: &str) -> Result<Self, DecodeError> { Ok(Text(f.to_owned())) }
-//! #     fn encode(&self) -> String { self.0.clone() }
+//! #     fn encode(&self) -> std::borrow::Cow<'static, str> { self.0.clone().into() }
 //! #     fn tag(&self) -> &'static str { "text" }
 //! # }
 //! # struct Echo;

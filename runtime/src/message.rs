@@ -16,7 +16,10 @@ pub trait Message: Sized + Send + Sync + 'static {
     fn decode(frame: &str) -> Result<Self, DecodeError>;
 
     /// Encodes this message as one JSON text frame (a JSON object).
-    fn encode(&self) -> String;
+    ///
+    /// A message whose encoding never changes (a tag and `null` properties, like a pong) is
+    /// borrowed from a constant: sending it allocates nothing.
+    fn encode(&self) -> Cow<'static, str>;
 
     /// The wire value of this message's tag (`"chat"` for `{"action": "chat", ...}`), or the
     /// message name when the channel has no tag property.

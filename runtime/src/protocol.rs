@@ -67,11 +67,13 @@ impl Ref {
     }
 }
 
-/// Adds the ref, if any, to an encoded frame and turns it into shared bytes.
-pub(crate) fn stamp(encoded: String, r: Option<&Ref>) -> Bytes {
-    match r {
-        Some(r) => Bytes::from(r.stamp(encoded)),
-        None => Bytes::from(encoded),
+/// Adds the ref, if any, to an encoded frame and turns it into shared bytes (a constant frame
+/// without a ref is borrowed, not copied).
+pub(crate) fn stamp(encoded: Cow<'static, str>, r: Option<&Ref>) -> Bytes {
+    match (r, encoded) {
+        (Some(r), encoded) => Bytes::from(r.stamp(encoded.into_owned())),
+        (None, Cow::Borrowed(s)) => Bytes::from_static(s.as_bytes()),
+        (None, Cow::Owned(s)) => Bytes::from(s),
     }
 }
 

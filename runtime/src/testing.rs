@@ -163,7 +163,7 @@ impl<C: Channel> Communicator<C> {
 
     /// Sends a typed client message with a `ref` (the replies should echo it).
     pub async fn send_with_ref(&mut self, msg: &C::Client, reference: &str) {
-        let mut encoded = msg.encode();
+        let mut encoded = msg.encode().into_owned();
         if encoded.ends_with('}') {
             encoded.pop();
             let sep = if encoded.trim_end().ends_with('{') { "" } else { "," };

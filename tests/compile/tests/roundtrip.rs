@@ -66,6 +66,23 @@ fn chanx_chat_defaults_and_envelope() {
 }
 
 #[test]
+fn messages_without_data_are_encoded_from_constants() {
+    use chanx_compile_tests::chanx_chat::common::{PingMessage, PongMessage};
+    use std::borrow::Cow;
+    // A message whose value carries no data is written from a constant, byte for byte what
+    // the codec writes for it.
+    let ping = chat::ClientMessage::PingMessage(PingMessage { payload: () });
+    let pong = chat::ServerMessage::PongMessage(PongMessage { payload: () });
+    assert!(matches!(ping.encode(), Cow::Borrowed(_)));
+    assert!(matches!(pong.encode(), Cow::Borrowed(_)));
+    assert_eq!(ping.encode(), chanx::codec::encode_tagged("action", "ping", &PingMessage { payload: () }));
+    assert_eq!(pong.encode(), chanx::codec::encode_tagged("action", "pong", &PongMessage { payload: () }));
+    // Messages with data are encoded at run time.
+    let chat = chat::ClientMessage::decode(r#"{"action":"chat","payload":{"text":"hi"}}"#).expect("chat");
+    assert!(matches!(chat.encode(), Cow::Owned(_)));
+}
+
+#[test]
 fn chanx_chat_invalid_frames() {
     use chat::ClientMessage as C;
     assert_eq!(errors::<C>("{nope"), vec![e("json_invalid", json!([]))]);

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::types::{Paths, Patterns, descriptor_use, rust_type, schema_expr};
+use super::types::{Paths, Patterns, descriptor_use, is_unit, rust_type, schema_expr};
 use super::{Cx, deprecated, doc_lines, doc_or, ident};
 use crate::ir::{Action, Additional, Channel, Direction, Message, Schema, Tagging, TypeKind};
 
@@ -26,6 +26,8 @@ struct Var<'a> {
     /// Serde can decode the frame directly (no frame-level `additionalProperties: false`).
     fast: bool,
     eq: bool,
+    /// The frame this variant always encodes to, when its value carries no data.
+    constant: Option<String>,
 }
 
 struct Side<'a> {
@@ -104,9 +106,67 @@ fn side<'a>(
                 }
             }
         };
-        vars.push(Var { msg, id, ident: ident(&msg.variant), ty, named, tag: wire_tag, schema, fast, eq });
+        let constant = tag.and_then(|key| constant_frame(cx, key, &wire_tag, msg.payload.as_ref()));
+        vars.push(Var {
+            msg,
+            id,
+            ident: ident(&msg.variant),
+            ty,
+            named,
+            tag: wire_tag,
+            schema,
+            fast,
+            eq,
+            constant,
+        });
     }
     Side { enum_name: ident(enum_name), tag, vars }
+}
+
+/// The frame a tagged message always encodes to when its value carries no data: no payload,
+/// or an object whose every property is `null`-only (`()` in Rust, always written as `null`).
+/// Byte for byte what `codec::encode_tagged` writes for it.
+fn constant_frame(cx: &Cx<'_>, key: &str, tag: &str, payload: Option<&Schema>) -> Option<String> {
+    let mut nulls = Vec::new();
+    if let Some(schema) = payload {
+        let Schema::Named { id, .. } = schema else { return None };
+        let TypeKind::Struct(s) = &cx.ir.types.get(*id)?.kind else { return None };
+        if matches!(s.additional, Additional::Map(_)) {
+            return None;
+        }
+        for f in s.fields.iter().filter(|f| !cx.dropped[*id].contains(&f.wire)) {
+            if !is_unit(&f.schema) {
+                return None;
+            }
+            nulls.push(f.wire.as_str());
+        }
+    }
+    Some(tag_and_nulls(key, tag, &nulls))
+}
+
+/// `{"key":"tag","a":null,...}`, escaped as serde_json escapes strings.
+fn tag_and_nulls(key: &str, tag: &str, nulls: &[&str]) -> String {
+    let json = |s: &str| serde_json::Value::from(s).to_string();
+    let mut frame = format!("{{{}:{}", json(key), json(tag));
+    for name in nulls {
+        frame.push(',');
+        frame.push_str(&json(name));
+        frame.push_str(":null");
+    }
+    frame.push('}');
+    frame
+}
+
+/// A string literal, raw (`r#"{"a":1}"#`) when that reads better than escaped quotes.
+fn readable_str(s: &str) -> TokenStream {
+    if s.contains('"')
+        && !s.contains("\"#")
+        && !s.chars().any(char::is_control)
+        && let Ok(lit) = format!("r#\"{s}\"#").parse::<proc_macro2::Literal>()
+    {
+        return quote! { #lit };
+    }
+    quote! { #s }
 }
 
 fn message_doc(m: &Message, ch: &Channel) -> TokenStream {
@@ -186,12 +246,20 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
     } else {
         let enc = side.vars.iter().map(|v| {
             let (vi, tag) = (&v.ident, &v.tag);
-            match (side.tag, &v.ty) {
-                (Some(key), Some(_)) => {
-                    quote! { Self::#vi(m) => ::chanx::codec::encode_tagged(#key, #tag, m), }
+            let pattern = if v.ty.is_some() {
+                quote! { Self::#vi(_) }
+            } else {
+                quote! { Self::#vi }
+            };
+            match (side.tag, &v.constant) {
+                (_, Some(frame)) => {
+                    let frame = readable_str(frame);
+                    quote! { #pattern => ::std::borrow::Cow::Borrowed(#frame), }
                 }
-                (Some(key), None) => quote! { Self::#vi => ::chanx::codec::encode_tag_only(#key, #tag), },
-                (None, _) => quote! { Self::#vi(m) => ::chanx::codec::encode_plain(m), },
+                (Some(key), None) => {
+                    quote! { Self::#vi(m) => ::chanx::codec::encode_tagged(#key, #tag, m).into(), }
+                }
+                (None, _) => quote! { Self::#vi(m) => ::chanx::codec::encode_plain(m).into(), },
             }
         });
         let tags = side.vars.iter().map(|v| {
@@ -235,7 +303,7 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
                 #decode
             }
 
-            fn encode(&self) -> ::std::string::String {
+            fn encode(&self) -> ::std::borrow::Cow<'static, str> {
                 #encode
             }
 
@@ -773,5 +841,28 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
             /// Compiled-once patterns.
             pub mod patterns { #uses #pattern_statics }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_frames_are_compact_escaped_json() {
+        assert_eq!(tag_and_nulls("action", "pong", &["payload"]), r#"{"action":"pong","payload":null}"#);
+        assert_eq!(tag_and_nulls("action", "bye", &[]), r#"{"action":"bye"}"#);
+        let odd = tag_and_nulls("k\"ey", "t\\ag\u{1}", &["é \"x\""]);
+        assert_eq!(odd, r#"{"k\"ey":"t\\ag\u0001","é \"x\"":null}"#);
+        let parsed: serde_json::Value = serde_json::from_str(&odd).expect("valid JSON");
+        assert_eq!(parsed, serde_json::json!({"k\"ey": "t\\ag\u{1}", "é \"x\"": null}));
+    }
+
+    #[test]
+    fn readable_literals_stay_exact() {
+        assert_eq!(readable_str(r#"{"a":null}"#).to_string(), r##"r#"{"a":null}"#"##);
+        assert_eq!(readable_str("plain").to_string(), r#""plain""#);
+        // A raw literal cannot hold `"#`: escaped instead.
+        assert_eq!(readable_str(r##"{"a":"#"}"##).to_string(), r##""{\"a\":\"#\"}""##);
     }
 }

@@ -134,17 +134,23 @@ impl ::chanx::Message for ClientMessage {
             }
         }
     }
-    fn encode(&self) -> ::std::string::String {
+    fn encode(&self) -> ::std::borrow::Cow<'static, str> {
         match self {
-            Self::ChatMessage(m) => ::chanx::codec::encode_tagged("action", "chat", m),
-            Self::EchoMessage(m) => ::chanx::codec::encode_tagged("action", "echo", m),
+            Self::ChatMessage(m) => {
+                ::chanx::codec::encode_tagged("action", "chat", m).into()
+            }
+            Self::EchoMessage(m) => {
+                ::chanx::codec::encode_tagged("action", "echo", m).into()
+            }
             Self::JoinRoomMessage(m) => {
-                ::chanx::codec::encode_tagged("action", "join", m)
+                ::chanx::codec::encode_tagged("action", "join", m).into()
             }
             Self::LeaveRoomMessage(m) => {
-                ::chanx::codec::encode_tagged("action", "leave", m)
+                ::chanx::codec::encode_tagged("action", "leave", m).into()
             }
-            Self::PingMessage(m) => ::chanx::codec::encode_tagged("action", "ping", m),
+            Self::PingMessage(_) => {
+                ::std::borrow::Cow::Borrowed(r#"{"action":"ping","payload":null}"#)
+            }
         }
     }
     fn tag(&self) -> &'static str {
@@ -264,19 +270,23 @@ impl ::chanx::Message for ServerMessage {
             }
         }
     }
-    fn encode(&self) -> ::std::string::String {
+    fn encode(&self) -> ::std::borrow::Cow<'static, str> {
         match self {
             Self::ChatNotification(m) => {
-                ::chanx::codec::encode_tagged("action", "chat_notification", m)
+                ::chanx::codec::encode_tagged("action", "chat_notification", m).into()
             }
             Self::EchoReply(m) => {
-                ::chanx::codec::encode_tagged("action", "echo_reply", m)
+                ::chanx::codec::encode_tagged("action", "echo_reply", m).into()
             }
             Self::JoinedMessage(m) => {
-                ::chanx::codec::encode_tagged("action", "joined", m)
+                ::chanx::codec::encode_tagged("action", "joined", m).into()
             }
-            Self::LeftMessage(m) => ::chanx::codec::encode_tagged("action", "left", m),
-            Self::PongMessage(m) => ::chanx::codec::encode_tagged("action", "pong", m),
+            Self::LeftMessage(m) => {
+                ::chanx::codec::encode_tagged("action", "left", m).into()
+            }
+            Self::PongMessage(_) => {
+                ::std::borrow::Cow::Borrowed(r#"{"action":"pong","payload":null}"#)
+            }
         }
     }
     fn tag(&self) -> &'static str {

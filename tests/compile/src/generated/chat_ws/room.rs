@@ -113,11 +113,13 @@ impl ::chanx::Message for ClientMessage {
             }
         }
     }
-    fn encode(&self) -> ::std::string::String {
+    fn encode(&self) -> ::std::borrow::Cow<'static, str> {
         match self {
-            Self::Join(m) => ::chanx::codec::encode_tagged("action", "join", m),
-            Self::SendText(m) => ::chanx::codec::encode_tagged("action", "send_text", m),
-            Self::Ping(m) => ::chanx::codec::encode_tagged("action", "ping", m),
+            Self::Join(m) => ::chanx::codec::encode_tagged("action", "join", m).into(),
+            Self::SendText(m) => {
+                ::chanx::codec::encode_tagged("action", "send_text", m).into()
+            }
+            Self::Ping(m) => ::chanx::codec::encode_tagged("action", "ping", m).into(),
         }
     }
     fn tag(&self) -> &'static str {
@@ -218,14 +220,16 @@ impl ::chanx::Message for ServerMessage {
             }
         }
     }
-    fn encode(&self) -> ::std::string::String {
+    fn encode(&self) -> ::std::borrow::Cow<'static, str> {
         match self {
-            Self::Joined(m) => ::chanx::codec::encode_tagged("action", "joined", m),
-            Self::Pong(m) => ::chanx::codec::encode_tagged("action", "pong", m),
-            Self::NewMessage(m) => {
-                ::chanx::codec::encode_tagged("action", "new_message", m)
+            Self::Joined(m) => {
+                ::chanx::codec::encode_tagged("action", "joined", m).into()
             }
-            Self::Error(m) => ::chanx::codec::encode_tagged("action", "error", m),
+            Self::Pong(m) => ::chanx::codec::encode_tagged("action", "pong", m).into(),
+            Self::NewMessage(m) => {
+                ::chanx::codec::encode_tagged("action", "new_message", m).into()
+            }
+            Self::Error(m) => ::chanx::codec::encode_tagged("action", "error", m).into(),
         }
     }
     fn tag(&self) -> &'static str {
