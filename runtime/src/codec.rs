@@ -172,12 +172,27 @@ pub fn peek_tag<'a>(frame: &'a str, key: &str) -> Result<Cow<'a, str>, DecodeErr
 /// (whitespace allowed between them). `None` for anything else, which [`peek_tag`] then reads
 /// the long way.
 fn leading_tag<'a>(frame: &'a str, key: &str) -> Option<&'a str> {
-    fn skip_ws(b: &[u8], mut i: usize) -> usize {
-        while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            i += 1;
-        }
-        i
+    leading_tag_end(frame, key).map(|(tag, _)| tag)
+}
+
+/// Whether `frame` is `{"key": "tag"}` and nothing else (whitespace aside): a valid JSON object
+/// whose only property is the tag.
+fn only_tag(frame: &str, key: &str) -> bool {
+    let Some((_, end)) = leading_tag_end(frame, key) else { return false };
+    let b = frame.as_bytes();
+    let i = skip_ws(b, end);
+    b.get(i) == Some(&b'}') && skip_ws(b, i + 1) == b.len()
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        i += 1;
     }
+    i
+}
+
+/// [`leading_tag`], and the index just after the tag's closing quote.
+fn leading_tag_end<'a>(frame: &'a str, key: &str) -> Option<(&'a str, usize)> {
     let (b, k) = (frame.as_bytes(), key.as_bytes());
     if k.iter().any(|&c| c == b'"' || c == b'\\' || c < 0x20) {
         return None;
@@ -203,7 +218,7 @@ fn leading_tag<'a>(frame: &'a str, key: &str) -> Option<&'a str> {
         return None;
     }
     // Both ends are ASCII quotes, so both are character boundaries.
-    frame.get(start..start + len)
+    Some((frame.get(start..start + len)?, start + len + 1))
 }
 
 /// Checks that `frame` is one JSON value and nothing else (`json_invalid` otherwise).
@@ -293,6 +308,26 @@ pub fn decode_tagged<T: DeserializeOwned + Check>(
     T::deserialize(&value).map_err(|e| {
         DecodeError::single("value_error", vec![LocPart::Key(root.to_owned())], format!("Value error, {e}"))
     })
+}
+
+/// [`decode_tagged`] for a type whose every property may be left out, and whose `Default` is
+/// what leaving them all out means: a frame that is the tag and nothing else (`{"action":
+/// "ping"}`) is that default, without a parse; its checks still run. Any other frame is decoded
+/// by [`decode_tagged`].
+pub fn decode_tagged_or_default<T: DeserializeOwned + Check + Default>(
+    frame: &str,
+    key: &str,
+    root: &str,
+    schema: &'static Schema,
+    ignore: &[&str],
+    fast: bool,
+) -> Result<T, DecodeError> {
+    if !only_tag(frame, key) {
+        return decode_tagged(frame, root, schema, ignore, fast);
+    }
+    let value = T::default();
+    let errors = check_typed(&value, root, schema);
+    if errors.is_empty() { Ok(value) } else { Err(DecodeError { errors }) }
 }
 
 /// Tries one variant of an untagged direction: `Some` when the frame deserializes as `T` and
@@ -550,6 +585,73 @@ mod tests {
             false,
         );
         assert!(ok.is_ok());
+    }
+
+    /// A type whose properties may all be left out (`Default` is "all absent").
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Optional {
+        #[serde(default)]
+        seq: Option<i64>,
+    }
+
+    static OPTIONAL_FIELDS: [Field; 1] =
+        [Field { wire: "seq", schema: Schema::Nullable(&Schema::Int(NumRules::NONE)), required: false }];
+    static OPTIONAL: Schema = Schema::Object(&Object {
+        name: "Optional",
+        fields: &OPTIONAL_FIELDS,
+        additional: Additional::Ignore,
+    });
+
+    impl Check for Optional {
+        fn check<'a>(&'a self, _: &'static Schema, cx: &mut Cx<'a>) {
+            cx.field(&OPTIONAL_FIELDS[0], &self.seq);
+        }
+    }
+
+    #[test]
+    fn only_the_tag_is_a_complete_object() {
+        for frame in [r#"{"action":"ping"}"#, " {\n \"action\" :\t\"ping\" } \r\n"] {
+            assert!(only_tag(frame, "action"), "{frame}");
+        }
+        for frame in [
+            r#"{"action":"ping","seq":1}"#,
+            r#"{"action":"ping",}"#,
+            r#"{"action":"ping"} x"#,
+            r#"{"action":"ping"}}"#,
+            r#"{"action":"ping""#,
+            r#"{"seq":1,"action":"ping"}"#,
+            r#"{"action":"pi\u006eg"}"#,
+            r#"{"action":3}"#,
+        ] {
+            assert!(!only_tag(frame, "action"), "{frame}");
+        }
+    }
+
+    #[test]
+    fn a_frame_with_only_the_tag_decodes_like_serde_would() {
+        for frame in [
+            r#"{"action":"ping"}"#,
+            " { \"action\" : \"ping\" }\n",
+            r#"{"action":"ping","seq":2}"#,
+            r#"{"action":"ping","seq":"x"}"#,
+            r#"{"action":"ping"} trailing"#,
+            r#"{"action":"ping","ref":"r"}"#,
+        ] {
+            let ignore = ["action", REF_KEY];
+            let fast =
+                decode_tagged_or_default::<Optional>(frame, "action", "ping", &OPTIONAL, &ignore, true);
+            let serde = decode_tagged::<Optional>(frame, "ping", &OPTIONAL, &ignore, true);
+            assert_eq!(fast, serde, "{frame}");
+        }
+        let ping = decode_tagged_or_default::<Optional>(
+            r#"{"action":"ping"}"#,
+            "action",
+            "ping",
+            &OPTIONAL,
+            &[],
+            true,
+        );
+        assert_eq!(ping, Ok(Optional::default()));
     }
 
     #[test]

@@ -58,6 +58,12 @@ fn chanx_chat_defaults_and_envelope() {
     let ping = ClientMessage::decode(r#"{"action":"ping","ref":"abc"}"#).expect("ping");
     assert_eq!(ping.tag(), "ping");
     assert_eq!(ping.encode(), r#"{"action":"ping","payload":null}"#);
+    // A frame that is only the tag is the message's default, without a parse.
+    for frame in [r#"{"action":"ping"}"#, " {\"action\" : \"ping\"}\n"] {
+        assert_eq!(ClientMessage::decode(frame).as_ref(), Ok(&ping), "{frame}");
+    }
+    let e = ClientMessage::decode(r#"{"action":"ping"} x"#).expect_err("trailing characters");
+    assert_eq!(e.errors[0].kind, "json_invalid");
     // Chanx-style optional fields (`anyOf [T, null], default: null`) are written as null.
     let chat = ClientMessage::decode(r#"{"action":"chat","payload":{"text":"hi","extra":1}}"#).expect("chat");
     same_json(&chat.encode(), r#"{"action":"chat","payload":{"text":"hi","seq":null,"sent_at":null}}"#);

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::types::{Paths, Patterns, descriptor_use, is_unit, rust_type, schema_expr};
+use super::types::{Paths, Patterns, absent_is_default, descriptor_use, is_unit, rust_type, schema_expr};
 use super::{Cx, deprecated, doc_lines, doc_or, ident};
 use crate::ir::{Action, Additional, Channel, Direction, Message, Schema, Tagging, TypeKind};
 
@@ -28,6 +28,8 @@ struct Var<'a> {
     eq: bool,
     /// The frame this variant always encodes to, when its value carries no data.
     constant: Option<String>,
+    /// The payload is a struct that derives `Default` as "every property left out".
+    defaults: bool,
 }
 
 struct Side<'a> {
@@ -107,6 +109,7 @@ fn side<'a>(
             }
         };
         let constant = tag.and_then(|key| constant_frame(cx, key, &wire_tag, msg.payload.as_ref()));
+        let defaults = matches!(&msg.payload, Some(Schema::Named { id, .. }) if absent_is_default(cx, *id));
         vars.push(Var {
             msg,
             id,
@@ -118,6 +121,7 @@ fn side<'a>(
             fast,
             eq,
             constant,
+            defaults,
         });
     }
     Side { enum_name: ident(enum_name), tag, vars }
@@ -207,6 +211,9 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
             let arms = side.vars.iter().map(|v| {
                 let (vi, tag, schema, fast) = (&v.ident, &v.tag, &v.schema, v.fast);
                 match v.ty {
+                    Some(_) if v.defaults => quote! {
+                        #tag => ::chanx::codec::decode_tagged_or_default(frame, #key, #tag, #schema, &[#(#ignore),*], #fast).map(Self::#vi),
+                    },
                     Some(_) => quote! {
                         #tag => ::chanx::codec::decode_tagged(frame, #tag, #schema, &[#(#ignore),*], #fast).map(Self::#vi),
                     },

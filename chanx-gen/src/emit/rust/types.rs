@@ -355,6 +355,17 @@ fn default_expr(cx: &Cx<'_>, s: &Schema, v: &Value, types: &TokenStream) -> Opti
     }
 }
 
+/// Struct `id` derives `Default`, and that default is what leaving every property out means
+/// (the same test `emit_struct` applies field by field).
+pub(crate) fn absent_is_default(cx: &Cx<'_>, id: usize) -> bool {
+    let Some(t) = cx.ir.types.get(id) else { return false };
+    let TypeKind::Struct(s) = &t.kind else { return false };
+    s.fields
+        .iter()
+        .filter(|f| !cx.dropped[id].contains(&f.wire))
+        .all(|f| field_repr(cx, t, f).default_is_absent)
+}
+
 /// How one struct field is rendered.
 struct FieldRepr {
     ty: TokenStream,

@@ -113,8 +113,9 @@ impl ::chanx::Message for ClientMessage {
                     .map(Self::LeaveRoomMessage)
             }
             "ping" => {
-                ::chanx::codec::decode_tagged(
+                ::chanx::codec::decode_tagged_or_default(
                         frame,
+                        "action",
                         "ping",
                         &super::common::__chanx::schema::PingMessage,
                         &["action", "ref"],
@@ -249,8 +250,9 @@ impl ::chanx::Message for ServerMessage {
                     .map(Self::LeftMessage)
             }
             "pong" => {
-                ::chanx::codec::decode_tagged(
+                ::chanx::codec::decode_tagged_or_default(
                         frame,
+                        "action",
                         "pong",
                         &super::common::__chanx::schema::PongMessage,
                         &["action", "ref"],

@@ -92,8 +92,9 @@ impl ::chanx::Message for ClientMessage {
                     .map(Self::SendText)
             }
             "ping" => {
-                ::chanx::codec::decode_tagged(
+                ::chanx::codec::decode_tagged_or_default(
                         frame,
+                        "action",
                         "ping",
                         &super::common::__chanx::schema::PingPayload,
                         &["action", "ref"],
@@ -179,8 +180,9 @@ impl ::chanx::Message for ServerMessage {
                     .map(Self::Joined)
             }
             "pong" => {
-                ::chanx::codec::decode_tagged(
+                ::chanx::codec::decode_tagged_or_default(
                         frame,
+                        "action",
                         "pong",
                         &super::common::__chanx::schema::PongPayload,
                         &["action", "ref"],
