@@ -243,10 +243,14 @@ pub fn unknown_tag(frame: &str, key: &str, tag: &str, expected: &[&str]) -> Deco
     DecodeError { errors: cx.into_errors() }
 }
 
-fn check_typed<T: Check>(value: &T, root: &str, schema: &'static Schema) -> Vec<ErrorItem> {
-    let mut cx = Cx::new(Some(root));
-    value.check(schema, &mut cx);
-    cx.into_errors()
+/// `value` when it passes the typed checks, else every violation found.
+fn checked<T: Check>(value: T, root: &str, schema: &'static Schema) -> Result<T, DecodeError> {
+    let errors = {
+        let mut cx = Cx::new(Some(root));
+        value.check(schema, &mut cx);
+        cx.into_errors()
+    };
+    if errors.is_empty() { Ok(value) } else { Err(DecodeError { errors }) }
 }
 
 fn slow_errors(
@@ -289,10 +293,7 @@ pub fn decode_tagged<T: DeserializeOwned + Check>(
 ) -> Result<T, DecodeError> {
     if fast {
         return match serde_json::from_str::<T>(frame) {
-            Ok(value) => {
-                let errors = check_typed(&value, root, schema);
-                if errors.is_empty() { Ok(value) } else { Err(DecodeError { errors }) }
-            }
+            Ok(value) => checked(value, root, schema),
             Err(e) => Err(slow_errors(frame, root, schema, ignore, &e.to_string())),
         };
     }
@@ -325,9 +326,7 @@ pub fn decode_tagged_or_default<T: DeserializeOwned + Check + Default>(
     if !only_tag(frame, key) {
         return decode_tagged(frame, root, schema, ignore, fast);
     }
-    let value = T::default();
-    let errors = check_typed(&value, root, schema);
-    if errors.is_empty() { Ok(value) } else { Err(DecodeError { errors }) }
+    checked(T::default(), root, schema)
 }
 
 /// Tries one variant of an untagged direction: `Some` when the frame deserializes as `T` and
@@ -340,7 +339,7 @@ pub fn try_untagged<T: DeserializeOwned + Check>(
 ) -> Option<T> {
     if fast {
         let value = serde_json::from_str::<T>(frame).ok()?;
-        return check_typed(&value, "", schema).is_empty().then_some(value);
+        return checked(value, "", schema).ok();
     }
     let value: Value = serde_json::from_str(frame).ok()?;
     let clean = {

@@ -75,10 +75,7 @@ pub enum Payload {
 impl Payload {
     /// A text payload from an encoded string (a `&'static str` is shared, not copied).
     pub fn text(encoded: impl Into<std::borrow::Cow<'static, str>>) -> Self {
-        Payload::Text(match encoded.into() {
-            std::borrow::Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
-            std::borrow::Cow::Owned(s) => Bytes::from(s),
-        })
+        Payload::Text(crate::protocol::text_bytes(encoded.into()))
     }
 }
 

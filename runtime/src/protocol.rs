@@ -70,10 +70,17 @@ impl Ref {
 /// Adds the ref, if any, to an encoded frame and turns it into shared bytes (a constant frame
 /// without a ref is borrowed, not copied).
 pub(crate) fn stamp(encoded: Cow<'static, str>, r: Option<&Ref>) -> Bytes {
-    match (r, encoded) {
-        (Some(r), encoded) => Bytes::from(r.stamp(encoded.into_owned())),
-        (None, Cow::Borrowed(s)) => Bytes::from_static(s.as_bytes()),
-        (None, Cow::Owned(s)) => Bytes::from(s),
+    match r {
+        Some(r) => Bytes::from(r.stamp(encoded.into_owned())),
+        None => text_bytes(encoded),
+    }
+}
+
+/// An encoded frame as shared bytes: a `&'static str` is borrowed, a `String` is taken over.
+pub(crate) fn text_bytes(encoded: Cow<'static, str>) -> Bytes {
+    match encoded {
+        Cow::Borrowed(s) => Bytes::from_static(s.as_bytes()),
+        Cow::Owned(s) => Bytes::from(s),
     }
 }
 
