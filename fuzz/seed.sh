@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fills fuzz/corpus/{spec,frame} with seeds: every spec of the shared corpus, of specs-extra and of
+# Fills fuzz/corpus/{spec,frame} with seeds: every spec of the vendored corpus (tests/corpus) and of
 # specs/ for `spec`; the recorded Chanx peer frames and valid frames of both chat specs for
 # `frame`. Idempotent; the corpus directories are not committed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-shared="${CHANX_SHARED:-$root/../shared}"
+corpus="$root/tests/corpus"
 
 mkdir -p "$here/corpus/spec" "$here/corpus/frame"
 n=0
@@ -13,7 +13,7 @@ while IFS= read -r -d '' f; do
     rel="${f#"$(dirname "$(dirname "$f")")"/}"
     cp "$f" "$here/corpus/spec/seed-${rel//\//_}"
     n=$((n + 1))
-done < <(find "$shared/asyncapi" "$shared/specs-extra" "$root/specs" -type f \
+done < <(find "$corpus" "$root/specs" -type f \
     \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -print0)
 echo "spec: $n seeds"
 

@@ -4,7 +4,7 @@
 Usage (run with the peer's venv, which has `websockets`):
   /tmp/chanx-peer-venv/bin/python scripts/abuse.py [--servers chat-server,chanx] [--idle N] [--json]
 Env: CHAT_SERVER_BIN (default target-hard/debug/chat-server, then target/debug/chat-server),
-     CHANX_PEER_START (default ../shared/peers/chanx/start.sh from the repo).
+     CHANX_PEER_START (default tools/peers/chanx/start.sh).
 Each server is started on a free loopback port and stopped at the end. chat-server runs with
 --rate-limit 200 (its rate limit is off by default) and --allowed-origin http://chat.example.
 Prints a markdown table: one row per abuse, one column per server.
@@ -53,7 +53,7 @@ def start(name, port):
         cmd = [binary, "--addr", f"127.0.0.1:{port}", "--rate-limit", "200", "--allowed-origin", ALLOWED,
                "--handshake-timeout", "10"]
     else:
-        peer = os.environ.get("CHANX_PEER_START", os.path.join(ROOT, "..", "shared", "peers", "chanx", "start.sh"))
+        peer = os.environ.get("CHANX_PEER_START", os.path.join(ROOT, "tools", "peers", "chanx", "start.sh"))
         cmd = [peer, str(port), "uvloop"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120

@@ -6,7 +6,7 @@
 #                         [--out DIR] [--port PORT]
 #        scripts/bench.sh --table-only DIR [--servers ...]   (re-render DIR/table.md from DIR/results.jsonl)
 #   raw          tools/raw-baseline (axum, no framework)
-#   chanx        the Python Chanx reference peer (../shared/peers/chanx/start.sh, uvloop); CHANX_PEER_DIR overrides
+#   chanx        the Python Chanx reference peer (tools/peers/chanx/start.sh, uvloop); CHANX_PEER_DIR overrides
 #   chat-server  our runtime's example binary (package chat-example)
 # Scenarios: rtt1 rtt16 rtt64 pipeline fanout100 fanout100r fanout1000 idle stall (default: all).
 # Results: DIR/results.jsonl (one JSON line per run) and DIR/table.md; DIR defaults to target/bench/<time>.
@@ -179,7 +179,7 @@ fi
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release"
-PEER_DIR="${CHANX_PEER_DIR:-$ROOT/../shared/peers/chanx}"
+PEER_DIR="${CHANX_PEER_DIR:-$ROOT/tools/peers/chanx}"
 OUT="${OUT:-$TARGET/bench/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"

@@ -6,7 +6,7 @@ Usage: ROUNDS=15 scripts/gen-times.py BIN [BIN...]  (CSV: median and min ms per 
 import glob, os, shutil, statistics, subprocess, sys, tempfile, time
 OUT = os.path.join(tempfile.mkdtemp(), 'out')
 bins = sys.argv[1:]
-SHARED = os.environ.get('CHANX_SHARED', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared'))
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'corpus')
 specs = sorted(glob.glob(SHARED + '/asyncapi/examples/*.yml')) + sorted(glob.glob(SHARED + '/asyncapi/examples/social-media/*/asyncapi.yaml'))
 rounds = int(os.environ.get('ROUNDS', '15'))
 print('spec,' + ','.join(f'{os.path.basename(b)} median ms,{os.path.basename(b)} min ms' for b in bins))

@@ -7,10 +7,9 @@ use chanx_gen::ir::{IrOptions, build};
 use chanx_gen::parse::Spec;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-fn shared() -> PathBuf {
-    // The shared corpus sits next to the workspace root (`<root>/../shared`).
-    std::env::var_os("CHANX_SHARED")
-        .map_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")), PathBuf::from)
+/// The corpus vendored in the repository (`tests/corpus/`).
+fn corpus() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus"))
 }
 
 fn generate(path: &Path) -> usize {
@@ -24,16 +23,15 @@ fn bench(c: &mut Criterion) {
         ("chanx-chat", PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/chanx-chat.yaml"))),
         (
             "deepgram (real-world, large)",
-            shared().join("asyncapi/real-world/deepgram__deepgram-api-specs/asyncapi.yml"),
+            corpus().join("asyncapi/real-world/deepgram__deepgram-api-specs/asyncapi.yml"),
         ),
-        ("slack-rtm (official example)", shared().join("asyncapi/examples/slack-rtm-asyncapi.yml")),
+        ("slack-rtm (official example)", corpus().join("asyncapi/examples/slack-rtm-asyncapi.yml")),
     ];
     let mut group = c.benchmark_group("generate_rust");
     group.sample_size(20);
     for (name, path) in specs {
-        if path.exists() {
-            group.bench_function(name, |b| b.iter(|| generate(&path)));
-        }
+        assert!(path.is_file(), "{} is missing", path.display());
+        group.bench_function(name, |b| b.iter(|| generate(&path)));
     }
     group.finish();
 }

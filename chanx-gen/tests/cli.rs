@@ -113,7 +113,7 @@ fn rust_only_and_ts_only_select_one_side() {
 
 #[test]
 fn invalid_specs_exit_1_with_located_errors() {
-    let adeo = Path::new("../shared/asyncapi/examples/adeo-kafka-request-reply-asyncapi.yml");
+    let adeo = Path::new("tests/corpus/asyncapi/examples/adeo-kafka-request-reply-asyncapi.yml");
     let adeo = repo().join(adeo);
     let out = run(bin().arg("validate").arg(&adeo));
     assert_eq!(out.status.code(), Some(1));

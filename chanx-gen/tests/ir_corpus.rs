@@ -1,49 +1,19 @@
 //! The IR builds for every corpus document (all but the one with remote Avro schemas).
 
-use std::path::{Path, PathBuf};
-
 use chanx_gen::ir::{self, IrOptions};
 use chanx_gen::parse::Spec;
 
-fn corpus() -> Vec<PathBuf> {
-    let roots = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/examples"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/real-world"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs-extra"),
-    ];
-    let mut out = Vec::new();
-    for r in roots {
-        collect(Path::new(r), &mut out);
-    }
-    collect(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs")), &mut out);
-    out.sort();
-    out
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "common" && n != "invalid") {
-                collect(&p, out);
-            }
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
-            && p.file_name().is_some_and(|n| n != "common.yaml")
-        {
-            out.push(p);
-        }
-    }
-}
+mod support;
+use support::corpus;
 
 #[test]
 fn every_corpus_document_builds() {
-    let files = corpus();
+    let files = corpus::documents_3x_and_repo();
     assert!(files.len() >= 33, "corpus not found: {files:?}");
     let mut failures = Vec::new();
     let mut report = String::new();
     for f in &files {
-        let adeo = f.to_string_lossy().contains("adeo-kafka");
+        let adeo = corpus::is_remote_ref_example(f);
         let spec = match Spec::load(f) {
             Ok(s) => s,
             Err(e) if adeo => {

@@ -1,17 +1,14 @@
 //! Snapshots of the generated Rust for the project's specs and a selection of the official
 //! AsyncAPI examples. Review diffs like code.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chanx_gen::emit::rust::emit;
 use chanx_gen::ir::{IrOptions, build};
 use chanx_gen::parse::Spec;
 
-fn shared() -> PathBuf {
-    // The shared corpus sits next to the workspace root (`<root>/../shared`).
-    std::env::var_os("CHANX_SHARED")
-        .map_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared")), PathBuf::from)
-}
+mod support;
+use support::corpus;
 
 /// All generated files of one spec, concatenated with a separator line per file.
 fn generate(path: &Path) -> String {
@@ -26,10 +23,7 @@ fn generate(path: &Path) -> String {
 }
 
 fn snapshot(name: &str, path: &Path) {
-    if !path.exists() {
-        eprintln!("skipped: {} is not there", path.display());
-        return;
-    }
+    assert!(path.is_file(), "{} is missing", path.display());
     let text = generate(path);
     assert_eq!(text, generate(path), "output must be deterministic");
     insta::assert_snapshot!(format!("rust_{name}"), text);
@@ -56,7 +50,7 @@ fn official_examples() {
         "oneof",
         "anyof",
     ] {
-        let path = shared().join(format!("asyncapi/examples/{name}-asyncapi.yml"));
+        let path = corpus::dir("asyncapi/examples").join(format!("{name}-asyncapi.yml"));
         snapshot(&name.replace('-', "_"), &path);
     }
 }

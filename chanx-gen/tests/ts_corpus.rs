@@ -15,54 +15,13 @@ fn ir_of(path: &Path) -> Ir {
     })
 }
 
-fn corpus() -> Vec<PathBuf> {
-    let roots = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/examples"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/real-world"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs-extra"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../specs"),
-    ];
-    let mut out = Vec::new();
-    for r in roots {
-        collect(Path::new(r), &mut out);
-    }
-    out.sort();
-    out
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-        if p.is_dir() {
-            if name != "common" && name != "invalid" && name != "schema" {
-                collect(&p, out);
-            }
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
-            && name != "common.yaml"
-            && !name.starts_with("adeo-kafka")
-        {
-            out.push(p);
-        }
-    }
-}
-
-/// A folder name for a spec: its path below the corpus root, flattened.
-fn folder(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    let tail = s
-        .split_once("/asyncapi/")
-        .or_else(|| s.split_once("/shared/"))
-        .or_else(|| s.split_once("/specs/"))
-        .map_or(s.as_ref(), |(_, t)| t);
-    let prefix = if s.contains("/main/") || s.contains("/chanx-gen/../specs") { "repo-" } else { "" };
-    format!("{prefix}{}", tail.replace(['/', '.'], "_"))
-}
+mod support;
+use support::corpus;
 
 #[test]
 fn every_corpus_spec_generates_typescript_and_docs() {
-    let files = corpus();
+    let files: Vec<PathBuf> =
+        corpus::documents_3x_and_repo().into_iter().filter(|p| !corpus::is_remote_ref_example(p)).collect();
     assert!(files.len() >= 25, "corpus not found: {files:?}");
     let out = std::env::var_os("CHANX_TS_OUT").map(PathBuf::from);
     let mut seen = std::collections::BTreeSet::new();
@@ -73,7 +32,7 @@ fn every_corpus_spec_generates_typescript_and_docs() {
         let html = docs::emit_html(&ir);
         assert!(html.starts_with("<!DOCTYPE html>"), "{}", path.display());
         if let Some(out) = &out {
-            let name = folder(path);
+            let name = corpus::flat_name(path);
             assert!(seen.insert(name.clone()), "two specs map to {name}");
             let dir = out.join(&name);
             std::fs::create_dir_all(&dir).expect("create output dir");
@@ -89,7 +48,7 @@ fn every_corpus_spec_generates_typescript_and_docs() {
 }
 
 fn repo_spec(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs").join(name)
+    corpus::specs().join(name)
 }
 
 fn joined(files: &[chanx_gen::emit::GeneratedFile]) -> String {

@@ -41,8 +41,7 @@ wait_for() { # URL LOG: polls URL for up to 60 s; fails with the server's log
 if [ -z "${CHAT_BASE_URL:-}" ]; then
   PORT=$(free_port)
   if [ "${CHAT_PEER:-}" = chanx ]; then
-    PEER="$ROOT/../shared/peers/chanx/start.sh"
-    [ -x "$PEER" ] || PEER=/work/shared/peers/chanx/start.sh
+    PEER="$ROOT/tools/peers/chanx/start.sh"
     "$PEER" "$PORT" asyncio >"$OUT/server.log" 2>&1 &
     SERVER_PID=$!
     wait_for "http://127.0.0.1:$PORT/healthz" "$OUT/server.log"

@@ -5,7 +5,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
-PEER_DIR="${PEER_DIR:-$ROOT/../shared/peers/chanx}"
+PEER_DIR="${PEER_DIR:-$ROOT/tools/peers/chanx}"
 VENV="${PEER_VENV:-/tmp/chanx-peer-venv}"
 SERVER="${1:-$ROOT/target/debug/chat-server}"
 OUT="${OUT:-$(mktemp -d)}"; mkdir -p "$OUT"

@@ -2,7 +2,7 @@
 //! extra specs) generates Rust that compiles without warnings in a crate whose only dependency
 //! is `chanx`. One scratch workspace, one `cargo check` with `-D warnings` over all of it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use chanx_gen::emit::rust::emit;
@@ -12,31 +12,8 @@ use chanx_gen::parse::Spec;
 /// Documents the generator refuses on purpose.
 const REFUSED: &[&str] = &["adeo-kafka-request-reply-asyncapi.yml"];
 
-fn shared() -> PathBuf {
-    // The shared corpus sits next to the workspace root (`<root>/../shared`).
-    std::env::var_os("CHANX_SHARED")
-        .map_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")), PathBuf::from)
-}
-
-fn is_root_document(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else { return false };
-    text.lines().any(|l| l.starts_with("asyncapi:") || l.trim_start().starts_with("\"asyncapi\""))
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml" || e == "json")
-            && is_root_document(&p)
-        {
-            out.push(p);
-        }
-    }
-}
+#[path = "../../../chanx-gen/tests/support/corpus.rs"]
+mod corpus;
 
 fn write_if_changed(path: &Path, contents: &str) {
     if std::fs::read_to_string(path).ok().as_deref() != Some(contents) {
@@ -47,15 +24,8 @@ fn write_if_changed(path: &Path, contents: &str) {
 
 #[test]
 fn every_document_generates_rust_that_compiles() {
-    let root = shared();
-    let mut docs = Vec::new();
-    for sub in ["asyncapi/examples", "asyncapi/real-world", "specs-extra"] {
-        collect(&root.join(sub), &mut docs);
-    }
-    if docs.is_empty() {
-        eprintln!("skipped: no documents under {}", root.display());
-        return;
-    }
+    let docs = corpus::documents_3x();
+    assert!(docs.len() >= 30, "corpus has {} documents", docs.len());
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus");
     let runtime =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runtime").canonicalize().expect("runtime dir");
@@ -78,7 +48,7 @@ fn every_document_generates_rust_that_compiles() {
             }
             (Ok(ir), false) => ir,
         };
-        let rel = doc.strip_prefix(&root).unwrap_or(doc).to_string_lossy().into_owned();
+        let rel = corpus::flat_name(doc);
         let name: String = rel
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })

@@ -1,0 +1,93 @@
+//! The conformance corpus vendored in `tests/corpus/` (official AsyncAPI examples, real-world
+//! documents, extra specs; see each folder's README for its source and licence) and the project's
+//! own `specs/`. One walker for every test that goes over it; a missing folder fails the test.
+
+#![allow(dead_code)] // each test crate uses part of it
+
+use std::path::{Path, PathBuf};
+
+/// The repository's root folder.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|p| p.join("tests/corpus").is_dir())
+        .unwrap_or_else(|| panic!("no tests/corpus above {}", env!("CARGO_MANIFEST_DIR")))
+        .to_path_buf()
+}
+
+/// `tests/corpus/<sub>`, which must exist.
+pub fn dir(sub: &str) -> PathBuf {
+    let dir = repo().join("tests/corpus").join(sub);
+    assert!(dir.is_dir(), "corpus folder {} is missing", dir.display());
+    dir
+}
+
+/// The project's bundled specs folder, `specs/`.
+pub fn specs() -> PathBuf {
+    repo().join("specs")
+}
+
+/// The AsyncAPI 3.x documents: the official examples, the real-world documents and the extra specs.
+pub fn documents_3x() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for sub in ["asyncapi/examples", "asyncapi/real-world", "specs-extra"] {
+        out.extend(documents(&dir(sub)));
+    }
+    out.sort();
+    out
+}
+
+/// The corpus documents plus the project's valid specs (not `specs/invalid/`).
+pub fn documents_3x_and_repo() -> Vec<PathBuf> {
+    let mut out = documents_3x();
+    out.extend(documents(&specs()));
+    out.sort();
+    out
+}
+
+/// Root AsyncAPI documents under `dir` (files that declare `asyncapi`), sorted; fragments that
+/// are only `$ref`'d (`common/*.yaml`) and the `invalid/` and `schema/` folders are left out.
+pub fn documents(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    collect(dir, &mut out);
+    out.sort();
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if path.is_dir() {
+            if name != "invalid" && name != "schema" {
+                collect(&path, out);
+            }
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+            && is_root_document(&path)
+        {
+            out.push(path);
+        }
+    }
+}
+
+fn is_root_document(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    text.lines().any(|l| l.starts_with("asyncapi:") || l.trim_start().starts_with("\"asyncapi\""))
+}
+
+/// A stable, flat name for a document: its path below `tests/corpus/` (or `repo-` and its path
+/// below `specs/`), with separators and dots as `_`.
+pub fn flat_name(path: &Path) -> String {
+    let corpus = repo().join("tests/corpus");
+    let (prefix, tail) = match path.strip_prefix(&corpus) {
+        Ok(tail) => ("", tail.to_path_buf()),
+        Err(_) => ("repo-", path.strip_prefix(specs()).unwrap_or(path).to_path_buf()),
+    };
+    format!("{prefix}{}", tail.to_string_lossy().replace(['/', '.'], "_"))
+}
+
+/// True for the one official example that `$ref`s remote Avro schemas (refused on purpose).
+pub fn is_remote_ref_example(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "adeo-kafka-request-reply-asyncapi.yml")
+}
