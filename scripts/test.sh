@@ -27,6 +27,9 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
+
 step "cargo test"
 cargo test --workspace --all-features
 
@@ -34,6 +37,9 @@ step "generated code is fresh"
 for check in scripts/check-generated.sh; do
   [ -x "$check" ] && "$check"
 done
+
+step "cargo package (both crates, with their verification builds)"
+cargo package -p chanx -p chanx-gen --allow-dirty
 
 if [ -x tests/ts/run.sh ]; then
   step "typescript"

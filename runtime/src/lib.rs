@@ -75,13 +75,17 @@
 //! `axum` (default): the axum 0.8 adapter. `actix`: the actix-web 4 adapter. `testing`: the
 //! in-memory transport and `testing::Communicator`. `yaml`: serve a YAML spec as JSON too.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod accept;
 #[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 pub mod auth;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 pub mod channel;
 pub mod codec;
@@ -100,6 +104,7 @@ pub mod route;
 pub mod schema;
 mod signal;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 pub mod validate;
 
@@ -113,6 +118,7 @@ pub use frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_cod
 pub use hub::{BlockingHub, Hub, MetricsSnapshot};
 pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use layer::{RedisConfig, RedisLayer};
 pub use limits::{Limits, RateLimit};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};

@@ -1,6 +1,6 @@
 //! HTML documentation emitter: `&Ir` → one self-contained page (inline CSS, a few lines of
 //! inline JS for the filter box, no network). Renders `templates/docs/page.html`; every piece of
-//! spec text is HTML-escaped, either by askama or by [`esc`] for fragments built here.
+//! spec text is HTML-escaped, either by askama or by `esc` for fragments built here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -13,7 +13,7 @@ use crate::ir::{
     TypeKind,
 };
 
-const CSS: &str = include_str!("../../../templates/docs/page.css");
+const CSS: &str = include_str!("../../templates/docs/page.css");
 
 /// How deep nested object types are expanded inline in a message's field table.
 const EXPAND_DEPTH: usize = 2;

@@ -26,7 +26,7 @@ use crate::ir::{
     Struct, Tagging, TypeDef, TypeKind,
 };
 
-const RUNTIME: &str = include_str!("../../../templates/ts/runtime.ts");
+const RUNTIME: &str = include_str!("../../templates/ts/runtime.ts");
 
 /// Names `index.ts` re-exports from `runtime.ts` (values, then types). A name that a spec type
 /// also uses is left out of `index.ts` (still importable from `runtime.js`).

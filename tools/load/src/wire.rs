@@ -141,7 +141,7 @@ impl FrameReader {
         }
     }
 
-    /// Room to read into (at least [`READ_CHUNK`] bytes); report what was read with [`Self::filled`].
+    /// Room to read into (at least `READ_CHUNK` bytes); report what was read with [`Self::filled`].
     pub fn spare(&mut self) -> &mut [u8] {
         if self.start == self.end {
             self.start = 0;
