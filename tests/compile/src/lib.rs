@@ -12,3 +12,8 @@ pub mod chanx_chat;
 #[rustfmt::skip]
 #[path = "generated/chat_ws/mod.rs"]
 pub mod chat_ws;
+
+/// The user's guide (`docs/guide.md`): its Rust snippets run as this crate's doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+pub struct Guide;
