@@ -13,6 +13,7 @@ pub mod error;
 pub mod ir;
 pub mod load;
 pub mod location;
+pub mod meta;
 pub mod names;
 pub mod parse;
 pub mod write;

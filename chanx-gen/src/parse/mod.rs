@@ -242,9 +242,24 @@ impl Spec {
             operations: Vec::new(),
             schemas: Vec::new(),
         };
-        spec.load_references()?;
-        spec.read_model()?;
-        Ok(spec)
+        // The meta-schema check reads only the root document: it runs beside the rest of the
+        // parse. Its findings come first; the parse's own, where it has any, are added to them.
+        let (root, version) = (spec.docs[0].clone(), spec.asyncapi.clone());
+        let (meta, parsed) = std::thread::scope(|s| {
+            let meta = s.spawn(|| crate::meta::check(&root, &version));
+            let parsed = spec.load_references().and_then(|()| spec.read_model());
+            (meta.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), parsed)
+        });
+        match (meta.is_empty(), parsed) {
+            (true, parsed) => parsed.map(|()| spec),
+            (false, Err(Error::Invalid(more))) => {
+                let known: Vec<String> = meta.iter().map(|m| m.location.pointer.clone()).collect();
+                let mut all = meta;
+                all.extend(more.into_iter().filter(|d| !known.contains(&d.location.pointer)));
+                Err(Error::Invalid(all))
+            }
+            (false, _) => Err(Error::Invalid(meta)),
+        }
     }
 
     /// The location of a node (file, pointer, line).
