@@ -7,8 +7,15 @@ use chanx_gen::emit::{docs, ts};
 use chanx_gen::ir::{Ir, IrOptions, build};
 use chanx_gen::parse::Spec;
 
+/// Loads a corpus document; its files may share a folder one level up (`social-media/common/`),
+/// so that level is the root `$ref`s read from.
+fn load_corpus(f: &Path) -> chanx_gen::Result<Spec> {
+    let up = f.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+    Spec::load_within(f, &chanx_gen::load::Root::new(up)?)
+}
+
 fn ir_of(path: &Path) -> Ir {
-    let spec = Spec::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec = load_corpus(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     build(&spec, &IrOptions::default()).unwrap_or_else(|diags| {
         let text: Vec<String> = diags.iter().map(|d| format!("{}: {}", d.location, d.message)).collect();
         panic!("{}:\n{}", path.display(), text.join("\n"))
