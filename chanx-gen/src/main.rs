@@ -206,8 +206,7 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
         }
         Command::Docs { spec, output } => {
             let html = spec.config().docs_html()?;
-            std::fs::write(&output, html)
-                .map_err(|source| GenerateError::Io { path: output.clone(), source })?;
+            chanx_gen::write::write_file(&output, html.as_bytes())?;
             eprintln!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
         }

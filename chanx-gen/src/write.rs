@@ -257,6 +257,16 @@ fn replace(path: &Path, contents: &[u8]) -> Result<()> {
     })
 }
 
+/// Writes one file the user named (`chanx-gen docs -o FILE`) by the same rules: refused when
+/// `path` is a symbolic link or not a regular file; a temporary file renamed into place. The
+/// folder must exist.
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
+    match entry(path)? {
+        Entry::Missing | Entry::File(_) => replace(path, contents),
+        Entry::Dir => Err(WriteError::NotAFile { path: path.to_owned(), kind: "a directory" }),
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -276,3 +276,55 @@ fn collect(v: &Value, at: String, out: &mut Vec<String>) {
         collect(c, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
     }
 }
+
+/// A leading byte-order mark (some editors write one) is skipped in YAML and JSON, and lines
+/// are still counted from the first line.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let yaml = format!("\u{feff}{}channels:\n  c: {{$ref: '#/nope'}}\n", head());
+    match run("bom.yaml", &yaml) {
+        Err(Error::DanglingRef { location, .. }) => assert_eq!(location.line, Some(4), "{location}"),
+        other => panic!("expected the YAML to parse up to the $ref, got {other:?}"),
+    }
+    let json = "\u{feff}{\"asyncapi\": \"3.0.0\",\n \"info\": {\"title\": \"t\", \"version\": \"1\"},\n \"channels\": {\"c\": {\"$ref\": \"#/nope\"}}}";
+    match run("bom.json", json) {
+        Err(Error::DanglingRef { location, .. }) => assert_eq!(location.line, Some(3), "{location}"),
+        other => panic!("expected the JSON to parse up to the $ref, got {other:?}"),
+    }
+    // From disk, too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bom.yaml");
+    std::fs::write(&path, format!("\u{feff}{}", head())).expect("write");
+    assert!(Spec::load(&path).is_ok());
+}
+
+/// JSON's parser keeps the last of two equal keys; YAML's refuses them. Both refuse now, JSON
+/// with the pointer and line of the second key (inside lists too).
+#[test]
+fn duplicate_json_keys_are_refused_with_a_location() {
+    let json = "{\"asyncapi\": \"3.0.0\",\n \"info\": {\"title\": \"t\", \"version\": \"1\"},\n \"x\": [1, {\"a/b\": 1,\n   \"a/b\": 2}]}";
+    match run("dup.json", json) {
+        Err(e @ Error::DuplicateKey { .. }) => {
+            assert_eq!(
+                e.to_string(),
+                "dup.json#/x/1/a~1b (line 4): duplicate key `a/b`: a mapping lists each key once"
+            );
+        }
+        other => panic!("expected a duplicate key, got {other:?}"),
+    }
+    // The same key in two mappings is fine, and values are what serde_json reads.
+    let json = "{\"asyncapi\": \"3.0.0\", \"info\": {\"title\": \"t\", \"version\": \"1\"}, \"x\": {\"title\": -1.5e3}}";
+    let value = chanx_gen::load::parse_text("ok.json", json).expect("parses");
+    assert_eq!(value, serde_json::from_str::<Value>(json).expect("serde_json"));
+}
+
+/// A document that is one quoted string (here 1 MB) gets a short error, not itself back.
+#[test]
+fn a_document_that_is_one_string_is_not_echoed() {
+    let text = format!("\"{}\"\n", "secret ".repeat(150_000));
+    let err = run("string.yaml", &text).expect_err("not a mapping");
+    assert_eq!(
+        err.to_string(),
+        "string.yaml# (line 1): expected an AsyncAPI document (a mapping), found a string"
+    );
+}

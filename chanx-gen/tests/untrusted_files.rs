@@ -429,3 +429,31 @@ fn generate_leaves_no_temporary_files() {
     assert_eq!(names, ["mod.rs"]);
     assert_eq!(std::fs::read_to_string(tmp.path().join("rust/mod.rs")).expect("read"), CHAT);
 }
+
+#[cfg(unix)]
+#[test]
+fn docs_never_writes_through_a_symlink() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "mine\n").expect("write");
+    let page = tmp.path().join("api.html");
+    symlink(&victim, &page).expect("symlink");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/chanx-chat.yaml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chanx-gen"))
+        .arg("docs")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&page)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("api.html: refusing to follow a symbolic link"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "mine\n");
+    // A plain file is replaced.
+    std::fs::remove_file(&page).expect("unlink");
+    std::fs::write(&page, "old").expect("write");
+    write::write_file(&page, b"new").expect("write_file");
+    assert_eq!(std::fs::read_to_string(&page).expect("read"), "new");
+}
