@@ -23,14 +23,6 @@ pub enum GenerateError {
     /// The output folder could not be written or checked (a symbolic link in it, a bad manifest).
     #[error(transparent)]
     Output(#[from] WriteError),
-    /// Writing or reading the output failed.
-    #[error("cannot access {}: {source}", Untrusted(&path.to_string_lossy()))]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
 }
 
 /// Renders diagnostics one per line as `error: <message>\n  --> <location>`.

@@ -152,10 +152,15 @@ impl Root {
 
     /// The folder of the spec file `spec` (the current folder for a bare file name).
     pub fn of_spec(spec: &Path) -> Result<Root> {
-        match spec.parent() {
+        let root = match spec.parent() {
             Some(p) if !p.as_os_str().is_empty() => Root::new(p),
             _ => Root::new(Path::new(".")),
-        }
+        };
+        // A missing folder is the spec's problem: name the spec.
+        root.map_err(|e| match e {
+            Error::Io { source, .. } => Error::Io { file: spec.to_string_lossy().into_owned(), source },
+            other => other,
+        })
     }
 
     /// The canonical folder.

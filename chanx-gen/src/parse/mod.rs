@@ -22,8 +22,9 @@ pub struct Document {
     /// The file as the user named it (the root), or joined to the referencing file's folder
     /// and normalised (`specs/../common.yaml` → `common.yaml`). Never made absolute.
     pub name: String,
-    /// The file's real path (absolute; symbolic links followed for referenced files), which
-    /// tells two names for one file apart.
+    /// The absolute path the file was reached by (its folder made canonical; a last-segment
+    /// link is not followed): relative `$ref`s in it are resolved from here, as a JSON
+    /// Reference is resolved from the address it was retrieved from.
     pub path: PathBuf,
     /// The parsed content.
     pub value: Value,
@@ -56,6 +57,8 @@ pub struct Spec {
     pub schemas: Vec<(String, NodeRef)>,
     /// (document, file part of a `$ref` written there) → the document it names.
     files: HashMap<(usize, String), usize>,
+    /// Real path (symbolic links followed) → document: two names for one file are one document.
+    real_paths: HashMap<PathBuf, usize>,
 }
 
 /// A server.
@@ -236,7 +239,7 @@ impl Spec {
         let name = path.to_string_lossy().into_owned();
         let absolute = Root::absolute(path).map_err(|source| Error::Io { file: name.clone(), source })?;
         let (real, text) = root.read(&absolute).map_err(|fault| fault.into_error(&name))?;
-        Self::parse(name, real, &text, root)
+        Self::parse(name, absolute, Some(real), &text, root)
     }
 
     /// Like [`Spec::load`], with the root document's text given (relative `$ref`s are still
@@ -250,10 +253,17 @@ impl Spec {
     pub fn from_text_within(name: &str, text: &str, root: &Root) -> Result<Spec> {
         let path =
             Root::absolute(Path::new(name)).map_err(|source| Error::Io { file: name.to_owned(), source })?;
-        Self::parse(name.to_owned(), path, text, root)
+        Self::parse(name.to_owned(), path, None, text, root)
     }
 
-    fn parse(name: String, path: PathBuf, text: &str, root_dir: &Root) -> Result<Spec> {
+    /// `path`: where the root document was reached; `real`: its real path, when it was read.
+    fn parse(
+        name: String,
+        path: PathBuf,
+        real: Option<PathBuf>,
+        text: &str,
+        root_dir: &Root,
+    ) -> Result<Spec> {
         let value = load::parse_text(&name, text)?;
         let root = Document { name, path, lines: LineIndex::new(text), value };
         let asyncapi = check_version(&root)?;
@@ -269,6 +279,7 @@ impl Spec {
             operations: Vec::new(),
             schemas: Vec::new(),
             files: HashMap::new(),
+            real_paths: real.into_iter().map(|r| (r, 0)).collect(),
         };
         spec.load_references(root_dir)?;
         spec.read_model()?;

@@ -88,7 +88,7 @@ fn is_remote(file: &str) -> bool {
 }
 
 /// The relative path a `$ref`'s file part names, decoded, or why it is refused: absolute
-/// paths, percent-encoded separators or dots (`%2F`, `%5C`, `%2E`), and `\\` or control
+/// paths, percent-encoded separators or dots (`%2F`, `%5C`, `%2E`), and `\` or control
 /// characters are never read.
 fn relative_file(file: &str) -> std::result::Result<String, Refusal> {
     let lower = file.to_ascii_lowercase();
@@ -107,7 +107,7 @@ fn relative_file(file: &str) -> std::result::Result<String, Refusal> {
 }
 
 /// Joins a relative reference to the folder of the referencing file, lexically (for names in
-/// messages; the file read is found from the referencing file's real path).
+/// messages; the file read is found from the referencing file's [`Document::path`]).
 fn join(base_file: &str, rel: &str) -> String {
     let base = Path::new(base_file).parent().unwrap_or(Path::new(""));
     load::normalize(&base.join(rel)).to_string_lossy().replace('\\', "/")
@@ -214,11 +214,12 @@ impl Spec {
             }
             Err(Fault::TooLarge) => return Err(Error::TooLarge { file: name, limit: load::MAX_FILE_BYTES }),
         };
-        if let Some(i) = self.docs.iter().position(|d| d.path == real) {
-            return Ok(i);
+        if let Some(i) = self.real_paths.get(&real) {
+            return Ok(*i);
         }
         let value = load::parse_text(&name, &text)?;
-        self.docs.push(Document { name, path: real, lines: LineIndex::new(&text), value });
+        self.real_paths.insert(real, self.docs.len());
+        self.docs.push(Document { name, path, lines: LineIndex::new(&text), value });
         Ok(self.docs.len() - 1)
     }
 
