@@ -13,8 +13,9 @@
 //! the format of `sha256sum`: the SHA-256 of the contents in lower-case hex, two spaces, the
 //! path relative to DIR with `/` separators (`sha256sum -c .chanx-gen-manifest` run in DIR
 //! verifies it). Paths are made of ASCII letters, digits, `.`, `_` and `-` segments, without
-//! `.` or `..` segments. An output folder without a manifest (written by an older version) has
-//! nothing removed; the first `generate` writes one.
+//! `.` or `..` segments. A run owns only the top folders it writes into (`rust`, `ts`); entries
+//! under others stay listed. An output folder without a manifest (written by an older version)
+//! has nothing removed; the first `generate` writes one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -271,14 +272,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The manifest listing `files`.
-fn manifest(files: &[OutputFile]) -> OutputFile {
-    let mut lines: Vec<String> =
-        files.iter().map(|f| format!("{}  {}\n", sha256_hex(f.contents.as_bytes()), f.path)).collect();
-    lines.sort_by(|a, b| a.get(66..).cmp(&b.get(66..)));
-    OutputFile { path: MANIFEST.to_owned(), contents: lines.concat() }
-}
-
 /// The manifest in `out_dir`: relative path → SHA-256, or `None` when there is none.
 fn read_manifest(out_dir: &Path) -> Result<Option<BTreeMap<String, String>>> {
     let path = out_dir.join(MANIFEST);
@@ -302,11 +295,39 @@ fn read_manifest(out_dir: &Path) -> Result<Option<BTreeMap<String, String>>> {
     Ok(Some(listed))
 }
 
-/// Files of the old manifest that `files` no longer produces, with their recorded hashes.
-fn no_longer_produced(out_dir: &Path, files: &[OutputFile]) -> Result<Vec<(String, String)>> {
-    let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let old = read_manifest(out_dir)?.unwrap_or_default();
-    Ok(old.into_iter().filter(|(rel, _)| !produced.contains(rel.as_str())).collect())
+/// What a run does with the manifest.
+struct Plan {
+    /// Listed files the run no longer produces, with their recorded hashes.
+    stale: Vec<(String, String)>,
+    /// The manifest to write.
+    manifest: OutputFile,
+}
+
+/// The top folder of a relative path (`rust` for `rust/mod.rs`).
+fn top(rel: &str) -> &str {
+    rel.split('/').next().unwrap_or(rel)
+}
+
+/// Compares the manifest in `out_dir` with `files`. Only the top folders `files` write into
+/// (`rust`, `ts`) are this run's: entries under the others stay listed as they are, so
+/// `--rust-only` and `--ts-only` runs into one folder keep each other's files.
+fn plan(out_dir: &Path, files: &[OutputFile]) -> Result<Plan> {
+    let managed: BTreeSet<&str> = files.iter().map(|f| top(&f.path)).collect();
+    let mut listed: BTreeMap<String, String> =
+        files.iter().map(|f| (f.path.clone(), sha256_hex(f.contents.as_bytes()))).collect();
+    let mut stale = Vec::new();
+    for (rel, hash) in read_manifest(out_dir)?.unwrap_or_default() {
+        if listed.contains_key(&rel) {
+            continue;
+        }
+        if managed.contains(top(&rel)) {
+            stale.push((rel, hash));
+        } else {
+            listed.insert(rel, hash);
+        }
+    }
+    let contents = listed.iter().map(|(rel, hash)| format!("{hash}  {rel}\n")).collect();
+    Ok(Plan { stale, manifest: OutputFile { path: MANIFEST.to_owned(), contents } })
 }
 
 /// Writes `files` under `out_dir`, touching only files whose bytes changed; removes the files
@@ -325,7 +346,8 @@ pub fn write(out_dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
         replace(&path, file.contents.as_bytes())?;
         report.written.push(path);
     }
-    for (rel, hash) in no_longer_produced(out_dir, files)? {
+    let plan = plan(out_dir, files)?;
+    for (rel, hash) in plan.stale {
         let Some(path) = file_path(out_dir, &rel, false)? else { continue };
         match read_existing(&path)? {
             Some(bytes) if sha256_hex(&bytes) == hash => {
@@ -337,10 +359,9 @@ pub fn write(out_dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
             None => {}
         }
     }
-    let manifest = manifest(files);
     let path = out_dir.join(MANIFEST);
-    if read_existing(&path)?.as_deref() != Some(manifest.contents.as_bytes()) {
-        replace(&path, manifest.contents.as_bytes())?;
+    if read_existing(&path)?.as_deref() != Some(plan.manifest.contents.as_bytes()) {
+        replace(&path, plan.manifest.contents.as_bytes())?;
     }
     Ok(report)
 }
@@ -349,7 +370,7 @@ pub fn write(out_dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
 /// result means the output is fresh. Reads no link and nothing outside `out_dir`.
 pub fn check(out_dir: &Path, files: &[OutputFile]) -> Result<Vec<Drift>> {
     if !out_root(out_dir, false)? {
-        let all = files.iter().cloned().chain([manifest(files)]);
+        let all = files.iter().cloned().chain([plan(out_dir, files)?.manifest]);
         return Ok(all
             .map(|f| Drift::Missing {
                 path: out_dir.join(&f.path),
@@ -357,8 +378,9 @@ pub fn check(out_dir: &Path, files: &[OutputFile]) -> Result<Vec<Drift>> {
             })
             .collect());
     }
+    let plan = plan(out_dir, files)?;
     let mut drift = Vec::new();
-    for file in files.iter().cloned().chain([manifest(files)]) {
+    for file in files.iter().chain([&plan.manifest]) {
         let Some(path) = file_path(out_dir, &file.path, false)? else {
             let diff = unified_diff("", &file.contents, &file.path);
             drift.push(Drift::Missing { path: out_dir.join(&file.path), diff });
@@ -383,7 +405,7 @@ pub fn check(out_dir: &Path, files: &[OutputFile]) -> Result<Vec<Drift>> {
             }
         }
     }
-    for (rel, _) in no_longer_produced(out_dir, files)? {
+    for (rel, _) in plan.stale {
         if let Some(path) = file_path(out_dir, &rel, false)? {
             if matches!(entry(&path)?, Entry::File(_)) {
                 drift.push(Drift::Stale { path });
@@ -453,11 +475,13 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_is_sorted_sha256sum_lines() {
-        let m = manifest(&[file("ts/index.ts", ""), file("rust/mod.rs", "x")]);
+    fn the_manifest_is_sorted_sha256sum_lines() -> Result<()> {
+        let dir = tempfile::tempdir().map_err(io_at(Path::new("tempdir")))?;
+        let m = plan(dir.path(), &[file("ts/index.ts", ""), file("rust/mod.rs", "x")])?.manifest;
         let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         let x = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881";
         assert_eq!(m.contents, format!("{x}  rust/mod.rs\n{empty}  ts/index.ts\n"));
+        Ok(())
     }
 
     #[test]

@@ -359,7 +359,7 @@ fn stale_files_are_removed_through_the_manifest_only_when_unchanged() {
     write::write(out, &all).expect("write");
     // `chat.rs` goes away untouched; `index.ts` was edited by hand since.
     std::fs::write(out.join("ts/index.ts"), "// @generated\n// my change\n").expect("edit");
-    let fewer = files(&[("rust/mod.rs", MOD)]);
+    let fewer = files(&[("rust/mod.rs", MOD), ("ts/api.ts", "// @generated\n")]);
     let drift = write::check(out, &fewer).expect("check");
     let stale: Vec<&Path> =
         drift.iter().filter(|d| matches!(d, write::Drift::Stale { .. })).map(|d| d.path()).collect();
@@ -456,4 +456,22 @@ fn docs_never_writes_through_a_symlink() {
     std::fs::write(&page, "old").expect("write");
     write::write_file(&page, b"new").expect("write_file");
     assert_eq!(std::fs::read_to_string(&page).expect("read"), "new");
+}
+
+/// `--rust-only` and `--ts-only` into one folder: each run owns only its top folder, and the
+/// other side's files stay listed and in place.
+#[test]
+fn one_side_at_a_time_keeps_the_other_side() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path();
+    let both = files(&[("rust/mod.rs", MOD), ("ts/index.ts", "// @generated\n")]);
+    write::write(out, &both).expect("write both");
+    let rust = files(&[("rust/mod.rs", MOD)]);
+    let report = write::write(out, &rust).expect("rust only");
+    assert!(report.removed.is_empty(), "{report:?}");
+    assert!(out.join("ts/index.ts").exists());
+    assert!(write::check(out, &rust).expect("check").is_empty());
+    assert!(write::check(out, &both).expect("check").is_empty());
+    let manifest = std::fs::read_to_string(out.join(MANIFEST)).expect("manifest");
+    assert_eq!(manifest.lines().count(), 2, "{manifest}");
 }
