@@ -190,12 +190,12 @@ fn entry(path: &Path) -> Result<Entry> {
     }
 }
 
-/// The output folder itself: it must be a real folder (not a link); created when `create`.
-fn out_root(out_dir: &Path, create: bool) -> Result<bool> {
+/// The output folder itself: a real folder (not a link) or missing; created when `create`.
+fn out_root(out_dir: &Path, create: bool) -> Result<()> {
     match entry(out_dir)? {
-        Entry::Dir => Ok(true),
-        Entry::Missing if create => fs::create_dir_all(out_dir).map(|()| true).map_err(io_at(out_dir)),
-        Entry::Missing => Ok(false),
+        Entry::Dir => Ok(()),
+        Entry::Missing if create => fs::create_dir_all(out_dir).map_err(io_at(out_dir)),
+        Entry::Missing => Ok(()),
         Entry::File(_) => Err(WriteError::NotAFile { path: out_dir.to_owned(), kind: "a file" }),
     }
 }
@@ -219,19 +219,32 @@ fn file_path(out_dir: &Path, rel: &str, create: bool) -> Result<Option<PathBuf>>
     Ok(Some(path))
 }
 
-/// The contents of the regular file at `path` (checked not to be a link), `None` when missing
-/// or larger than [`MAX_COMPARED_BYTES`].
-fn read_existing(path: &Path) -> Result<Option<Vec<u8>>> {
+/// What a regular file holds, read back for a comparison.
+enum Existing {
+    Missing,
+    /// Larger than [`MAX_COMPARED_BYTES`]: not read.
+    TooLarge,
+    Bytes(Vec<u8>),
+}
+
+impl Existing {
+    fn is(&self, contents: &[u8]) -> bool {
+        matches!(self, Existing::Bytes(b) if b == contents)
+    }
+}
+
+/// The contents of the regular file at `path` (checked not to be a link or a FIFO first).
+fn read_existing(path: &Path) -> Result<Existing> {
     match entry(path)? {
-        Entry::Missing => Ok(None),
+        Entry::Missing => Ok(Existing::Missing),
         Entry::Dir => Err(WriteError::NotAFile { path: path.to_owned(), kind: "a directory" }),
-        Entry::File(len) if len > MAX_COMPARED_BYTES => Ok(None),
+        Entry::File(len) if len > MAX_COMPARED_BYTES => Ok(Existing::TooLarge),
         Entry::File(_) => {
             let mut bytes = Vec::new();
             fs::File::open(path)
                 .and_then(|f| f.take(MAX_COMPARED_BYTES + 1).read_to_end(&mut bytes))
                 .map_err(io_at(path))?;
-            Ok(Some(bytes))
+            Ok(Existing::Bytes(bytes))
         }
     }
 }
@@ -275,11 +288,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// The manifest in `out_dir`: relative path → SHA-256, or `None` when there is none.
 fn read_manifest(out_dir: &Path) -> Result<Option<BTreeMap<String, String>>> {
     let path = out_dir.join(MANIFEST);
-    let Some(bytes) = read_existing(&path)? else {
-        return match entry(&path)? {
-            Entry::Missing => Ok(None),
-            _ => Err(WriteError::Manifest { path, line: 1 }),
-        };
+    let bytes = match read_existing(&path)? {
+        Existing::Missing => return Ok(None),
+        Existing::TooLarge => return Err(WriteError::Manifest { path, line: 1 }),
+        Existing::Bytes(bytes) => bytes,
     };
     let text = String::from_utf8(bytes).map_err(|_| WriteError::Manifest { path: path.clone(), line: 1 })?;
     let mut listed = BTreeMap::new();
@@ -335,32 +347,31 @@ fn plan(out_dir: &Path, files: &[OutputFile]) -> Result<Plan> {
 /// then writes the manifest.
 pub fn write(out_dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
     out_root(out_dir, true)?;
+    let plan = plan(out_dir, files)?;
     let mut report = WriteReport::default();
     for file in files {
         let path = file_path(out_dir, &file.path, true)?
             .ok_or_else(|| WriteError::BadPath { path: file.path.clone() })?;
-        if read_existing(&path)?.as_deref() == Some(file.contents.as_bytes()) {
+        if read_existing(&path)?.is(file.contents.as_bytes()) {
             report.unchanged.push(path);
             continue;
         }
         replace(&path, file.contents.as_bytes())?;
         report.written.push(path);
     }
-    let plan = plan(out_dir, files)?;
     for (rel, hash) in plan.stale {
         let Some(path) = file_path(out_dir, &rel, false)? else { continue };
         match read_existing(&path)? {
-            Some(bytes) if sha256_hex(&bytes) == hash => {
+            Existing::Bytes(bytes) if sha256_hex(&bytes) == hash => {
                 fs::remove_file(&path).map_err(io_at(&path))?;
                 report.removed.push(path);
             }
-            Some(_) => report.kept.push(path),
-            None if matches!(entry(&path)?, Entry::File(_)) => report.kept.push(path),
-            None => {}
+            Existing::Bytes(_) | Existing::TooLarge => report.kept.push(path),
+            Existing::Missing => {}
         }
     }
     let path = out_dir.join(MANIFEST);
-    if read_existing(&path)?.as_deref() != Some(plan.manifest.contents.as_bytes()) {
+    if !read_existing(&path)?.is(plan.manifest.contents.as_bytes()) {
         replace(&path, plan.manifest.contents.as_bytes())?;
     }
     Ok(report)
@@ -369,45 +380,36 @@ pub fn write(out_dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
 /// Compares `files` (and the manifest they make) with what is under `out_dir`; an empty
 /// result means the output is fresh. Reads no link and nothing outside `out_dir`.
 pub fn check(out_dir: &Path, files: &[OutputFile]) -> Result<Vec<Drift>> {
-    if !out_root(out_dir, false)? {
-        let all = files.iter().cloned().chain([plan(out_dir, files)?.manifest]);
-        return Ok(all
-            .map(|f| Drift::Missing {
-                path: out_dir.join(&f.path),
-                diff: unified_diff("", &f.contents, &f.path),
-            })
-            .collect());
-    }
+    out_root(out_dir, false)?;
     let plan = plan(out_dir, files)?;
     let mut drift = Vec::new();
     for file in files.iter().chain([&plan.manifest]) {
-        let Some(path) = file_path(out_dir, &file.path, false)? else {
-            let diff = unified_diff("", &file.contents, &file.path);
-            drift.push(Drift::Missing { path: out_dir.join(&file.path), diff });
-            continue;
+        let (path, existing) = match file_path(out_dir, &file.path, false)? {
+            Some(path) => {
+                let existing = read_existing(&path)?;
+                (path, existing)
+            }
+            None => (out_dir.join(&file.path), Existing::Missing),
         };
-        match read_existing(&path)? {
-            Some(existing) if existing == file.contents.as_bytes() => {}
-            Some(existing) => {
-                let diff = unified_diff(&String::from_utf8_lossy(&existing), &file.contents, &file.path);
+        let (new, name) = (&file.contents, &file.path);
+        match existing {
+            Existing::Bytes(b) if b == new.as_bytes() => {}
+            Existing::Bytes(b) => {
+                let diff = unified_diff(&String::from_utf8_lossy(&b), new, name);
                 drift.push(Drift::Changed { path, diff });
             }
-            None if matches!(entry(&path)?, Entry::File(_)) => {
+            Existing::TooLarge => {
                 let diff = format!(
-                    "--- a/{0}\n+++ b/{0}\n(larger than {MAX_COMPARED_BYTES} bytes; not shown)\n",
-                    file.path
+                    "--- a/{name}\n+++ b/{name}\n(larger than {MAX_COMPARED_BYTES} bytes; not shown)\n"
                 );
                 drift.push(Drift::Changed { path, diff });
             }
-            None => {
-                let diff = unified_diff("", &file.contents, &file.path);
-                drift.push(Drift::Missing { path, diff });
-            }
+            Existing::Missing => drift.push(Drift::Missing { path, diff: unified_diff("", new, name) }),
         }
     }
     for (rel, _) in plan.stale {
         if let Some(path) = file_path(out_dir, &rel, false)? {
-            if matches!(entry(&path)?, Entry::File(_)) {
+            if !matches!(read_existing(&path)?, Existing::Missing) {
                 drift.push(Drift::Stale { path });
             }
         }

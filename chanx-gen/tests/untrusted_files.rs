@@ -392,6 +392,7 @@ fn a_manifest_that_points_outside_is_refused() {
         let err = write::write(&out, &files(&[("rust/mod.rs", MOD)])).expect_err("bad manifest");
         assert!(matches!(err, WriteError::Manifest { line: 1, .. }), "{line}: {err:?}");
         assert!(victim.exists());
+        assert!(!out.join("rust").exists(), "the manifest is read before anything is written");
     }
 }
 
