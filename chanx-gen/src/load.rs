@@ -788,6 +788,22 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let plain = parse_text("a.yaml", "a: 1\nb: [x]\n").ok();
+        assert!(plain.is_some());
+        assert_eq!(parse_text("a.yaml", "\u{feff}a: 1\nb: [x]\n").ok(), plain);
+        assert_eq!(parse_text("a.json", "\u{feff}{\"a\": 1, \"b\": [\"x\"]}").ok(), plain);
+        assert_eq!(LineIndex::new("\u{feff}a: 1\nb: 2\n").line("/a"), Some(1));
+    }
+
+    #[test]
+    fn normalize_folds_dots_lexically() {
+        assert_eq!(normalize(Path::new("/r/a/../b/./c.yaml")), Path::new("/r/b/c.yaml"));
+        assert_eq!(normalize(Path::new("/r/../../x")), Path::new("/x"));
+        assert_eq!(normalize(Path::new("../x")), Path::new("../x"));
+    }
+
+    #[test]
     fn yaml_number_keys_become_strings() {
         let v = parse_text("x.yaml", "200: ok\ntrue: 1\n").ok();
         assert_eq!(v, Some(serde_json::json!({"200": "ok", "true": 1})));
