@@ -151,7 +151,7 @@ impl Config {
     }
 
     /// Writes the files under `out_dir`, touching only those whose bytes changed, and removes
-    /// files an earlier run wrote that are no longer produced (see [`write`] for the manifest
+    /// files an earlier run wrote that are no longer produced (see [`mod@write`] for the manifest
     /// and the rules on symbolic links).
     pub fn generate(&self, out_dir: impl AsRef<Path>) -> Result<WriteReport, GenerateError> {
         if self.rerun_if_changed {

@@ -45,7 +45,7 @@ pub struct OutputFile {
     pub contents: String,
 }
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteReport {
     /// Files created or rewritten because their contents changed.
