@@ -31,6 +31,17 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The files of one spec together are larger than
+    /// [`MAX_SPEC_BYTES`](crate::load::MAX_SPEC_BYTES).
+    #[error(
+        "{location}: reading this $ref's file makes the spec's files larger than the limit of {limit} bytes together"
+    )]
+    SpecTooLarge {
+        /// The `$ref` whose file crossed the limit.
+        location: Location,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The text is not valid YAML or JSON.
     #[error("{}: invalid {format}: {}", at_line(.file, *.line, *.column), Excerpt(.message))]
     Syntax {

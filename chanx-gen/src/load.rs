@@ -26,6 +26,10 @@ pub fn load(path: &Path) -> Result<Value> {
 /// of exhausting memory or time.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
+/// The most bytes read for one spec, all its files together (64 MiB): many files under
+/// [`MAX_FILE_BYTES`] each get [`Error::SpecTooLarge`].
+pub const MAX_SPEC_BYTES: usize = 64 * 1024 * 1024;
+
 /// Why a file was not read.
 #[derive(Debug)]
 pub(crate) enum Fault {

@@ -328,3 +328,22 @@ fn a_document_that_is_one_string_is_not_echoed() {
         "string.yaml# (line 1): expected an AsyncAPI document (a mapping), found a string"
     );
 }
+
+/// Many files under the per-file limit add up to the per-spec limit: the $ref that crosses it
+/// is named, and the files past it are neither parsed nor kept.
+#[test]
+fn the_files_of_one_spec_are_bounded_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let filler = format!("# {}\nX: {{type: object}}\n", "x".repeat(15 * 1024 * 1024));
+    let mut refs = String::new();
+    for i in 0..5 {
+        std::fs::write(dir.path().join(format!("f{i}.yaml")), &filler).expect("write");
+        refs.push_str(&format!("    A{i}: {{$ref: 'f{i}.yaml#/X'}}\n"));
+    }
+    let err = run(&dir.path().join("api.yaml").to_string_lossy(), &doc(&refs)).expect_err("80 MB in all");
+    assert!(
+        matches!(&err, Error::SpecTooLarge { location, .. } if location.pointer == "/components/schemas/A4"),
+        "{err:?}"
+    );
+    assert!(err.to_string().ends_with("larger than the limit of 67108864 bytes together"), "{err}");
+}

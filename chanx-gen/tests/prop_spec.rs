@@ -234,6 +234,7 @@ fn error_location(e: &Error) -> Vec<Location> {
         | Error::CyclicRef { location, .. }
         | Error::RefChainTooLong { location, .. }
         | Error::RefusedRef { location, .. }
+        | Error::SpecTooLarge { location, .. }
         | Error::DuplicateKey { location, .. }
         | Error::UnsupportedSchemaFormat { location, .. } => vec![location.clone()],
         Error::Invalid(d) => d.iter().map(|d| d.location.clone()).collect(),

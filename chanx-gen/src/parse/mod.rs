@@ -59,6 +59,8 @@ pub struct Spec {
     files: HashMap<(usize, String), usize>,
     /// Real path (symbolic links followed) → document: two names for one file are one document.
     real_paths: HashMap<PathBuf, usize>,
+    /// Bytes read so far, every file together (at most [`load::MAX_SPEC_BYTES`]).
+    bytes_read: usize,
 }
 
 /// A server.
@@ -280,6 +282,7 @@ impl Spec {
             schemas: Vec::new(),
             files: HashMap::new(),
             real_paths: real.into_iter().map(|r| (r, 0)).collect(),
+            bytes_read: text.len(),
         };
         spec.load_references(root_dir)?;
         spec.read_model()?;

@@ -217,6 +217,10 @@ impl Spec {
         if let Some(i) = self.real_paths.get(&real) {
             return Ok(*i);
         }
+        self.bytes_read += text.len();
+        if self.bytes_read > load::MAX_SPEC_BYTES {
+            return Err(Error::SpecTooLarge { location: self.location(at), limit: load::MAX_SPEC_BYTES });
+        }
         let value = load::parse_text(&name, &text)?;
         self.real_paths.insert(real, self.docs.len());
         self.docs.push(Document { name, path, lines: LineIndex::new(&text), value });
