@@ -348,6 +348,13 @@ fn plan(out_dir: &Path, files: &[OutputFile]) -> Result<Plan> {
 pub fn write(out_dir: &Path, files: &[OutputFile]) -> Result<WriteReport> {
     out_root(out_dir, true)?;
     let plan = plan(out_dir, files)?;
+    // Every target is checked before the first write, so a link or FIFO stops the run with
+    // nothing changed.
+    for file in files {
+        if let Some(path) = file_path(out_dir, &file.path, false)? {
+            entry(&path)?;
+        }
+    }
     let mut report = WriteReport::default();
     for file in files {
         let path = file_path(out_dir, &file.path, true)?

@@ -476,3 +476,39 @@ fn one_side_at_a_time_keeps_the_other_side() {
     let manifest = std::fs::read_to_string(out.join(MANIFEST)).expect("manifest");
     assert_eq!(manifest.lines().count(), 2, "{manifest}");
 }
+
+/// What a CI log shows for a linked output file: one error line naming it, exit 1.
+#[cfg(unix)]
+#[test]
+fn the_cli_refuses_a_linked_output_file_in_one_line() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let victim = tmp.path().join("victim.rs");
+    std::fs::write(&victim, "// mine\n").expect("write");
+    let out = tmp.path().join("api");
+    std::fs::create_dir_all(out.join("rust")).expect("mkdir");
+    symlink(&victim, out.join("rust/mod.rs")).expect("symlink");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/chanx-chat.yaml");
+    for command in ["generate", "check"] {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_chanx-gen"))
+            .arg(command)
+            .arg(&spec)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("run");
+        assert_eq!(run.status.code(), Some(1), "{command}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        let expected = format!(
+            "error: {}: refusing to follow a symbolic link in the output folder\n",
+            out.join("rust/mod.rs").display()
+        );
+        assert_eq!(stderr, expected, "{command}");
+        assert!(run.stdout.is_empty(), "{command}: {}", String::from_utf8_lossy(&run.stdout));
+    }
+    assert_eq!(std::fs::read_to_string(&victim).expect("read"), "// mine\n");
+    // Nothing was written before the link was found.
+    let written: Vec<_> = std::fs::read_dir(out.join("rust")).expect("read_dir").collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(!out.join(MANIFEST).exists());
+}
