@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::emit;
-use crate::error::Untrusted;
+use crate::error::Message;
 use crate::ir::{self, Diagnostic, Ir, IrOptions, Role};
 use crate::load::Root;
 use crate::parse::Spec;
@@ -31,9 +31,10 @@ pub fn format_diagnostics(diagnostics: &[Diagnostic]) -> String {
 }
 
 /// One diagnostic as `<level>: <message>\n  --> <location>\n`; the message and location are
-/// escaped ([`Untrusted`]), so spec text cannot add lines of its own.
+/// escaped ([`Message`], [`Location`](crate::location::Location)'s display), so spec text
+/// cannot add lines of its own.
 pub fn format_diagnostic(level: &str, d: &Diagnostic) -> String {
-    format!("{level}: {}\n  --> {}\n", Untrusted(&d.message), d.location)
+    format!("{level}: {}\n  --> {}\n", Message(&d.message), d.location)
 }
 
 /// Which languages to emit.

@@ -226,6 +226,14 @@ pub struct Excerpt<'a>(pub &'a str);
 /// The most characters of spec text one [`Excerpt`] shows.
 pub const EXCERPT_CHARS: usize = 80;
 
+/// Like [`Untrusted`], cut at [`MESSAGE_CHARS`]: a whole diagnostic message built elsewhere
+/// (it may quote a name or a pattern from the spec in full).
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a>(pub &'a str);
+
+/// The most characters of one diagnostic message shown.
+pub const MESSAGE_CHARS: usize = 500;
+
 /// True for characters written as an escape: C0/C1 controls, DEL, line and paragraph
 /// separators, bidi controls, zero-width and other format characters, the byte-order mark.
 fn needs_escape(c: char) -> bool {
@@ -257,6 +265,12 @@ impl fmt::Display for Untrusted<'_> {
     }
 }
 
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, self.0, MESSAGE_CHARS)
+    }
+}
+
 impl fmt::Display for Excerpt<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_escaped(f, self.0, EXCERPT_CHARS)
@@ -278,7 +292,7 @@ impl fmt::Display for DiagnosticList<'_> {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, Untrusted(&self.message))
+        write!(f, "{}: {}", self.location, Message(&self.message))
     }
 }
 

@@ -102,3 +102,20 @@ fn untrusted_text_is_escaped_and_excerpts_are_short() {
     assert_eq!(Excerpt(&long).to_string().chars().count(), chanx_gen::error::EXCERPT_CHARS + 1);
     assert_eq!(Excerpt("short").to_string(), "short");
 }
+
+/// A pattern of 10,000 characters is quoted by the IR's message; what is printed is cut.
+#[test]
+fn long_spec_text_in_a_message_is_cut() {
+    let pattern = format!("({}", "a".repeat(10_000));
+    let spec = specs("x").swap_remove(6).replace("(x", &pattern);
+    let printed = messages(&spec);
+    assert!(!printed.is_empty());
+    for (_, message) in printed {
+        assert!(message.contains("is not a valid regular expression") || message.contains('…'), "{message}");
+        assert!(
+            message.chars().count() < 2 * chanx_gen::error::MESSAGE_CHARS,
+            "{} characters",
+            message.len()
+        );
+    }
+}
