@@ -83,6 +83,10 @@ fn absolute_refs_are_refused() {
     assert!(err.to_string().contains("api.yaml#/channels/c/messages/m/payload (line 8)"), "{err}");
     let err = refused(tree.load("/etc/passwd"));
     assert_eq!(why(&err), &Refusal::Absolute);
+    // A `file:` URL is a remote reference: refused too.
+    let err = tree.load(&format!("file://{}#/x", secret.display())).map(|_| ()).expect_err("file: URL");
+    assert!(matches!(err, Error::RemoteRef { .. }), "{err:?}");
+    assert!(!err.to_string().contains(SECRET), "{err}");
 }
 
 #[test]
