@@ -1,5 +1,5 @@
 //! The generator's error type. Owns the wording of every fatal problem found while reading a
-//! spec, and the one escaping of untrusted text in diagnostics ([`Untrusted`], [`Excerpt`]); it
+//! spec, and the one escaping of untrusted text in diagnostics ([`Untrusted`], [`Excerpt`], [`Message`]); it
 //! does not decide what is a problem (that is `load`, `parse` and `ir`).
 
 use std::fmt;
