@@ -1,6 +1,6 @@
 //! The generator's error type. Owns the wording of every fatal problem found while reading a
-//! spec, and the one escaping of untrusted text in diagnostics ([`Untrusted`], [`Excerpt`], [`Message`]); it
-//! does not decide what is a problem (that is `load`, `parse` and `ir`).
+//! spec, and the one escaping of untrusted text in diagnostics ([`Untrusted`], [`Excerpt`],
+//! [`Message`]); it does not decide what is a problem (that is `load`, `parse` and `ir`).
 
 use std::fmt;
 
