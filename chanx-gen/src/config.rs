@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use crate::emit;
+use crate::error::Message;
 use crate::ir::{self, Diagnostic, Ir, IrOptions, Role};
+use crate::load::Root;
 use crate::parse::Spec;
-use crate::write::{self, Drift, OutputFile, WriteReport};
+use crate::write::{self, Drift, OutputFile, WriteError, WriteReport};
 
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
@@ -18,23 +20,21 @@ pub enum GenerateError {
     /// The spec was read, but describes something invalid or unsupported.
     #[error("{} problem(s) in the spec:\n{}", .0.len(), format_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
-    /// Writing or reading the output failed.
-    #[error("cannot access {}: {source}", path.display())]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
+    /// The output folder could not be written or checked (a symbolic link in it, a bad manifest).
+    #[error(transparent)]
+    Output(#[from] WriteError),
 }
 
 /// Renders diagnostics one per line as `error: <message>\n  --> <location>`.
 pub fn format_diagnostics(diagnostics: &[Diagnostic]) -> String {
-    let mut out = String::new();
-    for d in diagnostics {
-        out.push_str(&format!("error: {}\n  --> {}\n", d.message, d.location));
-    }
-    out
+    diagnostics.iter().map(|d| format_diagnostic("error", d)).collect()
+}
+
+/// One diagnostic as `<level>: <message>\n  --> <location>\n`; the message and location are
+/// escaped ([`Message`], [`Location`](crate::location::Location)'s display), so spec text
+/// cannot add lines of its own.
+pub fn format_diagnostic(level: &str, d: &Diagnostic) -> String {
+    format!("{level}: {}\n  --> {}\n", Message(&d.message), d.location)
 }
 
 /// Which languages to emit.
@@ -56,6 +56,7 @@ struct Languages {
 #[derive(Debug, Clone)]
 pub struct Config {
     spec: PathBuf,
+    root: Option<PathBuf>,
     options: IrOptions,
     languages: Languages,
     rerun_if_changed: bool,
@@ -67,10 +68,19 @@ impl Config {
     pub fn new(spec: impl Into<PathBuf>) -> Self {
         Self {
             spec: spec.into(),
+            root: None,
             options: IrOptions::default(),
             languages: Languages { rust: true, typescript: true },
             rerun_if_changed: false,
         }
+    }
+
+    /// Read `$ref`ed files from inside `dir` (which must hold the spec) instead of the spec's
+    /// own folder. Files outside it, symbolic links that lead out of it and anything but a
+    /// regular file are refused.
+    pub fn root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.root = Some(dir.into());
+        self
     }
 
     /// Use this property as the message tag instead of detecting it.
@@ -110,7 +120,10 @@ impl Config {
 
     /// Parses the spec and builds the IR, reporting every problem.
     pub fn ir(&self) -> Result<Ir, GenerateError> {
-        let spec = Spec::load(&self.spec)?;
+        let spec = match &self.root {
+            Some(dir) => Spec::load_within(&self.spec, &Root::new(dir)?)?,
+            None => Spec::load(&self.spec)?,
+        };
         ir::build(&spec, &self.options).map_err(GenerateError::Invalid)
     }
 
@@ -138,21 +151,21 @@ impl Config {
         files
     }
 
-    /// Writes the files under `out_dir`, touching only those whose bytes changed.
+    /// Writes the files under `out_dir`, touching only those whose bytes changed, and removes
+    /// files an earlier run wrote that are no longer produced (see [`mod@write`] for the manifest
+    /// and the rules on symbolic links).
     pub fn generate(&self, out_dir: impl AsRef<Path>) -> Result<WriteReport, GenerateError> {
         if self.rerun_if_changed {
             println!("cargo:rerun-if-changed={}", self.spec.display());
         }
         let files = self.render()?;
-        let out_dir = out_dir.as_ref();
-        write::write(out_dir, &files).map_err(|source| GenerateError::Io { path: out_dir.to_owned(), source })
+        Ok(write::write(out_dir.as_ref(), &files)?)
     }
 
     /// Compares the files under `out_dir` with what would be generated; empty means fresh.
     pub fn check(&self, out_dir: impl AsRef<Path>) -> Result<Vec<Drift>, GenerateError> {
         let files = self.render()?;
-        let out_dir = out_dir.as_ref();
-        write::check(out_dir, &files).map_err(|source| GenerateError::Io { path: out_dir.to_owned(), source })
+        Ok(write::check(out_dir.as_ref(), &files)?)
     }
 
     /// The self-contained HTML documentation page of the spec.

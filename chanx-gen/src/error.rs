@@ -1,5 +1,6 @@
 //! The generator's error type. Owns the wording of every fatal problem found while reading a
-//! spec; it does not decide what is a problem (that is `load`, `parse` and `ir`).
+//! spec, and the one escaping of untrusted text in diagnostics ([`Untrusted`], [`Excerpt`],
+//! [`Message`]); it does not decide what is a problem (that is `load`, `parse` and `ir`).
 
 use std::fmt;
 
@@ -14,7 +15,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read.
-    #[error("{file}: cannot read the file: {source}")]
+    #[error("{}: cannot read the file: {source}", Untrusted(.file))]
     Io {
         /// The file, as named by the user or the referencing document.
         file: String,
@@ -23,15 +24,26 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A file is larger than [`MAX_FILE_BYTES`](crate::load::MAX_FILE_BYTES).
-    #[error("{file}: the file is larger than the limit of {limit} bytes")]
+    #[error("{}: the file is larger than the limit of {limit} bytes", Untrusted(.file))]
     TooLarge {
         /// The file.
         file: String,
         /// The limit in bytes.
         limit: usize,
     },
+    /// The files of one spec together are larger than
+    /// [`MAX_SPEC_BYTES`](crate::load::MAX_SPEC_BYTES).
+    #[error(
+        "{location}: reading this $ref's file makes the spec's files larger than the limit of {limit} bytes together"
+    )]
+    SpecTooLarge {
+        /// The `$ref` whose file crossed the limit.
+        location: Location,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The text is not valid YAML or JSON.
-    #[error("{}: invalid {format}: {message}", at_line(.file, *.line, *.column))]
+    #[error("{}: invalid {format}: {}", at_line(.file, *.line, *.column), Excerpt(.message))]
     Syntax {
         /// The file.
         file: String,
@@ -45,7 +57,7 @@ pub enum Error {
         message: String,
     },
     /// The `asyncapi` field is missing or names a version this generator does not read.
-    #[error("{location}: unsupported asyncapi version `{found}`: expected 3.0.0 or 3.1.0")]
+    #[error("{location}: unsupported asyncapi version `{}`: expected 3.0.0 or 3.1.0", Excerpt(.found))]
     Version {
         /// Where the `asyncapi` field is (or should be).
         location: Location,
@@ -53,7 +65,7 @@ pub enum Error {
         found: String,
     },
     /// A value has the wrong shape (`channels` is a list, an operation has no `action`...).
-    #[error("{location}: expected {expected}, found {found}")]
+    #[error("{location}: expected {expected}, found {}", Untrusted(.found))]
     Shape {
         /// Where.
         location: Location,
@@ -63,7 +75,7 @@ pub enum Error {
         found: String,
     },
     /// A `$ref` points to nothing.
-    #[error("{location}: $ref `{reference}` points to nothing: {reason}")]
+    #[error("{location}: $ref `{}` points to nothing: {}", Excerpt(.reference), Untrusted(.reason))]
     DanglingRef {
         /// Where the `$ref` is.
         location: Location,
@@ -74,7 +86,8 @@ pub enum Error {
     },
     /// A `$ref` to an `http(s)` URL (or another scheme): only local and relative-file refs are read.
     #[error(
-        "{location}: remote $ref `{reference}` is not supported: expected a reference inside the document or to a relative file"
+        "{location}: remote $ref `{}` is not supported: expected a reference inside the document or to a relative file",
+        Excerpt(.reference)
     )]
     RemoteRef {
         /// Where the `$ref` is.
@@ -83,7 +96,7 @@ pub enum Error {
         reference: String,
     },
     /// A chain of `$ref`s that comes back to itself (`A` → `B` → `A`).
-    #[error("{location}: cyclic $ref chain: {chain}")]
+    #[error("{location}: cyclic $ref chain: {}", Untrusted(.chain))]
     CyclicRef {
         /// Where the chain starts.
         location: Location,
@@ -100,7 +113,8 @@ pub enum Error {
     },
     /// A multi-format schema whose `schemaFormat` is not JSON Schema / AsyncAPI Schema.
     #[error(
-        "{location}: unsupported schemaFormat `{format}`: expected an AsyncAPI or JSON Schema format (application/vnd.aai.asyncapi, application/schema+json, application/schema+yaml)"
+        "{location}: unsupported schemaFormat `{}`: expected an AsyncAPI or JSON Schema format (application/vnd.aai.asyncapi, application/schema+json, application/schema+yaml)",
+        Excerpt(.format)
     )]
     UnsupportedSchemaFormat {
         /// Where the `schemaFormat` is.
@@ -108,17 +122,158 @@ pub enum Error {
         /// The format found.
         format: String,
     },
+    /// A `$ref` names a file the generator refuses to read (see [`Refusal`]).
+    #[error("{location}: $ref `{}` is refused: {why}", Excerpt(.reference))]
+    RefusedRef {
+        /// Where the `$ref` is.
+        location: Location,
+        /// The `$ref` text.
+        reference: String,
+        /// Why.
+        why: Refusal,
+    },
+    /// The spec file itself is refused (outside `--root`, or not a regular file).
+    #[error("{}: refused: {why}", Untrusted(.file))]
+    RefusedFile {
+        /// The file, as the user named it.
+        file: String,
+        /// Why.
+        why: Refusal,
+    },
+    /// A JSON mapping lists the same key twice (YAML's own parser refuses this too).
+    #[error("{location}: duplicate key `{}`: a mapping lists each key once", Excerpt(.key))]
+    DuplicateKey {
+        /// The second occurrence (its line, when known).
+        location: Location,
+        /// The key.
+        key: String,
+    },
     /// The IR could not be built; every problem is listed.
     #[error("{}", DiagnosticList(.0))]
     Invalid(Vec<Diagnostic>),
 }
 
+/// Why a file is not read. A spec is untrusted input: its `$ref`s may only name regular files
+/// inside the root folder (the root spec's folder, or `--root`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// `/etc/passwd`, `C:\x`, `\\host\x`.
+    Absolute,
+    /// `%2F`, `%5C` or `%2E` in the file part: a separator or dot hidden from the reader.
+    EncodedSeparator,
+    /// A `\` (not a separator on every system) or a control character in the file part.
+    BadCharacter,
+    /// The path (after `..`) leaves the root folder.
+    OutsideRoot {
+        /// The root folder.
+        root: String,
+    },
+    /// The path is inside the root folder but a symbolic link on it leads out.
+    LinkOutsideRoot {
+        /// The root folder.
+        root: String,
+    },
+    /// A directory, FIFO, socket or device.
+    NotAFile {
+        /// What it is (`a directory`, `a FIFO`...).
+        kind: &'static str,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Absolute => {
+                f.write_str("expected a path relative to the referencing file, found an absolute path")
+            }
+            Refusal::EncodedSeparator => {
+                f.write_str("a percent-encoded `/`, `\\` or `.` (`%2F`, `%5C`, `%2E`) in a file path")
+            }
+            Refusal::BadCharacter => f.write_str("a `\\` or a control character in a file path"),
+            Refusal::OutsideRoot { root } => {
+                write!(f, "the file is outside the root folder {} (see --root)", Untrusted(root))
+            }
+            Refusal::LinkOutsideRoot { root } => {
+                write!(f, "a symbolic link leads outside the root folder {}", Untrusted(root))
+            }
+            Refusal::NotAFile { kind } => write!(f, "expected a regular file, found {kind}"),
+        }
+    }
+}
+
 /// `file (line N, column M)`.
 fn at_line(file: &str, line: Option<usize>, column: Option<usize>) -> String {
+    let file = Untrusted(file);
     match (line, column) {
         (Some(l), Some(c)) => format!("{file} (line {l}, column {c})"),
         (Some(l), None) => format!("{file} (line {l})"),
-        _ => file.to_owned(),
+        _ => file.to_string(),
+    }
+}
+
+/// Untrusted text (spec text, file names, keys) shown in a diagnostic: line breaks, control
+/// characters, bidi controls and other invisible format characters are written as escapes
+/// (`\n`, `\u{202e}`), so the text cannot start a forged line in a CI log or reorder what a
+/// reader sees. Every diagnostic passes its untrusted parts through this one writer.
+#[derive(Debug, Clone, Copy)]
+pub struct Untrusted<'a>(pub &'a str);
+
+/// Like [`Untrusted`], cut to the first [`EXCERPT_CHARS`] characters (`…` marks the cut): for
+/// values quoted from the spec (a `$ref`, a version, a parser message).
+#[derive(Debug, Clone, Copy)]
+pub struct Excerpt<'a>(pub &'a str);
+
+/// The most characters of spec text one [`Excerpt`] shows.
+pub const EXCERPT_CHARS: usize = 80;
+
+/// Like [`Untrusted`], cut at [`MESSAGE_CHARS`]: a whole diagnostic message built elsewhere
+/// (it may quote a name or a pattern from the spec in full).
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a>(pub &'a str);
+
+/// The most characters of one diagnostic message shown.
+pub const MESSAGE_CHARS: usize = 500;
+
+/// True for characters written as an escape: C0/C1 controls, DEL, line and paragraph
+/// separators, bidi controls, zero-width and other format characters, the byte-order mark.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str, limit: usize) -> fmt::Result {
+    for (i, c) in text.chars().enumerate() {
+        if i == limit {
+            return f.write_str("…");
+        }
+        match c {
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c if needs_escape(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+            c => fmt::Write::write_char(f, c)?,
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for Untrusted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, self.0, usize::MAX)
+    }
+}
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, self.0, MESSAGE_CHARS)
+    }
+}
+
+impl fmt::Display for Excerpt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_escaped(f, self.0, EXCERPT_CHARS)
     }
 }
 
@@ -137,7 +292,7 @@ impl fmt::Display for DiagnosticList<'_> {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
+        write!(f, "{}: {}", self.location, Message(&self.message))
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! The pipeline is `parse → ir → emit → write`: [`parse`] reads the documents and resolves
 //! `$ref`s, [`ir`] makes every decision once (channels, directions, tags, names, types),
-//! [`emit`] renders Rust, TypeScript and HTML as pure functions, and [`write`](mod@write) owns the disk.
+//! [`emit`] renders Rust, TypeScript and HTML as pure functions, and [`mod@write`] owns the disk.
 //! [`Config`] runs the whole pipeline for the CLI and for `build.rs` scripts.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,58 +1,228 @@
-//! Reading one file: YAML or JSON text → [`serde_json::Value`], and JSON pointer → line.
-//! This is the only place that touches `serde_yaml` (deprecated upstream), so it can be swapped
-//! for a fork without touching anything else. It does not follow `$ref`s (that is `parse`).
+//! Reading files: the root folder a spec may read from ([`Root`]: regular files inside it only,
+//! bounded in size, never blocking on a FIFO), YAML or JSON text → [`serde_json::Value`], and
+//! JSON pointer → line. This is the only place that touches `serde_yaml` (deprecated upstream),
+//! so it can be swapped for a fork without touching anything else. It does not follow `$ref`s
+//! (that is `parse`), and it never puts a file's content into an error.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
+use std::fs::{File, FileType};
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
 
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
+use crate::location::Location;
 
-/// Reads a YAML or JSON file into a JSON value.
+/// Reads a YAML or JSON file into a JSON value (a regular file, at most [`MAX_FILE_BYTES`]).
 pub fn load(path: &Path) -> Result<Value> {
     let text = read(path)?;
     parse_text(&path.to_string_lossy(), &text)
 }
 
-/// The largest spec file read, in bytes (16 MiB). Larger files (or endless ones such as a
-/// `$ref` to `/dev/zero`) get [`Error::TooLarge`] instead of exhausting memory or time.
+/// The largest spec file read, in bytes (16 MiB). Larger files get [`Error::TooLarge`] instead
+/// of exhausting memory or time.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 
-/// Reads a file to a string, at most [`MAX_FILE_BYTES`] (an [`Error::Io`] names the file).
-pub(crate) fn read(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let file = || path.to_string_lossy().into_owned();
-    let io = |source| Error::Io { file: file(), source };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes))
-        .map_err(io)?;
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(Error::TooLarge { file: file(), limit: MAX_FILE_BYTES });
+/// The most bytes read for one spec, all its files together (64 MiB): many files under
+/// [`MAX_FILE_BYTES`] each get [`Error::SpecTooLarge`].
+pub const MAX_SPEC_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a file was not read.
+#[derive(Debug)]
+pub(crate) enum Fault {
+    /// Refused by the rules of [`Root`].
+    Refused(Refusal),
+    /// The system could not read it (missing, no permission, not UTF-8).
+    Io(io::Error),
+    /// Larger than [`MAX_FILE_BYTES`].
+    TooLarge,
+}
+
+impl Fault {
+    /// The error for `file`, a file the user named (not a `$ref`).
+    pub(crate) fn into_error(self, file: &str) -> Error {
+        let file = file.to_owned();
+        match self {
+            Fault::Refused(why) => Error::RefusedFile { file, why },
+            Fault::Io(source) => Error::Io { file, source },
+            Fault::TooLarge => Error::TooLarge { file, limit: MAX_FILE_BYTES },
+        }
     }
-    String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+/// Reads a regular file to a string, at most [`MAX_FILE_BYTES`], anywhere on disk (the root
+/// spec a user names; `$ref`s go through [`Root::read`]).
+pub(crate) fn read(path: &Path) -> Result<String> {
+    read_regular(path).map_err(|fault| fault.into_error(&path.to_string_lossy()))
+}
+
+/// What a file that is not a regular file is, for messages.
+fn kind(t: FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "something other than a file"
+    }
+}
+
+/// Opens `path` for reading without following a final symlink and without waiting for a
+/// writer on a FIFO (`O_NONBLOCK`), then requires a regular file and reads at most
+/// [`MAX_FILE_BYTES`]. The type is checked before opening and again on the open file.
+fn read_regular(path: &Path) -> std::result::Result<String, Fault> {
+    let meta = std::fs::metadata(path).map_err(Fault::Io)?;
+    if !meta.is_file() {
+        return Err(Fault::Refused(Refusal::NotAFile { kind: kind(meta.file_type()) }));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file: File = options.open(path).map_err(Fault::Io)?;
+    let meta = file.metadata().map_err(Fault::Io)?;
+    if !meta.is_file() {
+        return Err(Fault::Refused(Refusal::NotAFile { kind: kind(meta.file_type()) }));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(Fault::Io)?;
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Fault::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|e| Fault::Io(io::Error::new(io::ErrorKind::InvalidData, e)))
+}
+
+/// `path` with `.` and `..` folded away lexically (a `..` at the top stays).
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
+/// The folder a spec may read files from: the root spec's folder by default, or a folder the
+/// user names (`--root DIR`, [`Config::root`](crate::Config::root)). Every file read through it
+/// is a regular file whose real path (symbolic links followed) is inside the folder; a link
+/// that stays inside is allowed.
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// The canonical folder.
+    dir: PathBuf,
+    /// The folder as the user named it, for messages.
+    shown: String,
+}
+
+impl Root {
+    /// The folder `dir` (it must exist).
+    pub fn new(dir: &Path) -> Result<Root> {
+        let shown = dir.to_string_lossy().into_owned();
+        let io = |source| Error::Io { file: shown.clone(), source };
+        let canonical = std::fs::canonicalize(dir).map_err(io)?;
+        if !canonical.is_dir() {
+            return Err(io(io::Error::new(io::ErrorKind::NotADirectory, "expected a directory")));
+        }
+        Ok(Root { dir: canonical, shown })
+    }
+
+    /// The folder of the spec file `spec` (the current folder for a bare file name).
+    pub fn of_spec(spec: &Path) -> Result<Root> {
+        let root = match spec.parent() {
+            Some(p) if !p.as_os_str().is_empty() => Root::new(p),
+            _ => Root::new(Path::new(".")),
+        };
+        // A missing folder is the spec's problem: name the spec.
+        root.map_err(|e| match e {
+            Error::Io { source, .. } => Error::Io { file: spec.to_string_lossy().into_owned(), source },
+            other => other,
+        })
+    }
+
+    /// The canonical folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The absolute path of `path` (relative to the current folder), its folder made canonical,
+    /// or an I/O error when that folder does not exist.
+    pub(crate) fn absolute(path: &Path) -> io::Result<PathBuf> {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let dir = std::fs::canonicalize(parent)?;
+        Ok(match path.file_name() {
+            Some(name) => dir.join(name),
+            None => dir,
+        })
+    }
+
+    /// Reads the file at the absolute, normalised `path`: refused when it is outside the root
+    /// (lexically, or once symbolic links are followed) or not a regular file. Returns the
+    /// file's canonical path and its text.
+    pub(crate) fn read(&self, path: &Path) -> std::result::Result<(PathBuf, String), Fault> {
+        let root = || self.shown.clone();
+        if !path.starts_with(&self.dir) {
+            return Err(Fault::Refused(Refusal::OutsideRoot { root: root() }));
+        }
+        let canonical = std::fs::canonicalize(path).map_err(Fault::Io)?;
+        if !canonical.starts_with(&self.dir) {
+            return Err(Fault::Refused(Refusal::LinkOutsideRoot { root: root() }));
+        }
+        let text = read_regular(&canonical)?;
+        Ok((canonical, text))
+    }
+}
+
+/// The text without a leading byte-order mark.
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// True when the text looks like JSON (first non-blank character is `{` or `[`).
 fn looks_like_json(text: &str) -> bool {
-    matches!(text.trim_start_matches('\u{feff}').trim_start().chars().next(), Some('{' | '['))
+    matches!(strip_bom(text).trim_start().chars().next(), Some('{' | '['))
 }
 
-/// Parses YAML or JSON text of at most [`MAX_FILE_BYTES`]; `file` is only used in error
-/// messages.
+/// Parses YAML or JSON text of at most [`MAX_FILE_BYTES`] (a leading byte-order mark is
+/// skipped); `file` is only used in error messages. A key listed twice in one mapping is an
+/// error in both formats.
 pub fn parse_text(file: &str, text: &str) -> Result<Value> {
     if text.len() > MAX_FILE_BYTES {
         return Err(Error::TooLarge { file: file.to_owned(), limit: MAX_FILE_BYTES });
     }
+    let text = strip_bom(text);
     if looks_like_json(text) {
-        return serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| Error::Syntax {
-            file: file.to_owned(),
-            format: "JSON",
-            line: Some(e.line()),
-            column: Some(e.column()),
-            message: strip_position(&e.to_string()),
-        });
+        return parse_json(file, text);
     }
     let syntax = |e: serde_yaml::Error| {
         let loc = e.location();
@@ -125,6 +295,140 @@ fn yaml_to_json(v: serde_yaml::Value) -> std::result::Result<Value, String> {
     })
 }
 
+/// One step of the path to the JSON value being read.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// What the JSON reader shares down the tree: where it is, and the key found twice.
+#[derive(Default)]
+struct JsonState {
+    path: Vec<Step>,
+    duplicate: Option<String>,
+}
+
+impl JsonState {
+    /// The JSON pointer of the current path.
+    fn pointer(&self) -> String {
+        let mut out = String::new();
+        for step in &self.path {
+            out.push('/');
+            match step {
+                Step::Key(k) => push_escaped(&mut out, k),
+                Step::Index(i) => out.push_str(&i.to_string()),
+            }
+        }
+        out
+    }
+}
+
+/// Reads one JSON value like `serde_json::Value` does, refusing a key listed twice.
+#[derive(Clone, Copy)]
+struct JsonValue<'s>(&'s RefCell<JsonState>);
+
+impl<'de> DeserializeSeed<'de> for JsonValue<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonValue<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            self.0.borrow_mut().path.push(Step::Index(out.len()));
+            let item = seq.next_element_seed(self)?;
+            self.0.borrow_mut().path.pop();
+            match item {
+                Some(v) => out.push(v),
+                None => return Ok(Value::Array(out)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                self.0.borrow_mut().duplicate = Some(key);
+                return Err(de::Error::custom("duplicate key"));
+            }
+            self.0.borrow_mut().path.push(Step::Key(key));
+            let value = map.next_value_seed(self)?;
+            if let Some(Step::Key(key)) = self.0.borrow_mut().path.pop() {
+                out.insert(key, value);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Parses JSON text (no byte-order mark): a syntax error, or [`Error::DuplicateKey`] with the
+/// pointer and line of the second occurrence.
+fn parse_json(file: &str, text: &str) -> Result<Value> {
+    let state = RefCell::new(JsonState::default());
+    let mut reader = serde_json::Deserializer::from_str(text);
+    let parsed = JsonValue(&state).deserialize(&mut reader).and_then(|v| reader.end().map(|()| v));
+    parsed.map_err(|e| {
+        let mut state = state.into_inner();
+        match state.duplicate.take() {
+            Some(key) => {
+                let mut pointer = state.pointer();
+                pointer.push('/');
+                push_escaped(&mut pointer, &key);
+                Error::DuplicateKey {
+                    location: Location { file: file.to_owned(), pointer, line: Some(e.line()) },
+                    key,
+                }
+            }
+            None => Error::Syntax {
+                file: file.to_owned(),
+                format: "JSON",
+                line: Some(e.line()),
+                column: Some(e.column()),
+                message: strip_position(&e.to_string()),
+            },
+        }
+    })
+}
+
 /// Escapes one JSON pointer segment (`~` → `~0`, `/` → `~1`).
 pub fn escape_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -158,6 +462,7 @@ pub struct LineIndex {
 impl LineIndex {
     /// Scans `text` (YAML or JSON).
     pub fn new(text: &str) -> Self {
+        let text = strip_bom(text);
         let lines = if looks_like_json(text) { scan_json(text) } else { scan_yaml(text) };
         Self { lines }
     }
@@ -484,6 +789,22 @@ mod tests {
         assert_eq!(idx.line("/b/c~1d"), Some(4));
         assert_eq!(idx.line("/b/c~1d/0"), Some(5));
         assert_eq!(idx.line("/b/c~1d/1/e"), Some(6));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let plain = parse_text("a.yaml", "a: 1\nb: [x]\n").ok();
+        assert!(plain.is_some());
+        assert_eq!(parse_text("a.yaml", "\u{feff}a: 1\nb: [x]\n").ok(), plain);
+        assert_eq!(parse_text("a.json", "\u{feff}{\"a\": 1, \"b\": [\"x\"]}").ok(), plain);
+        assert_eq!(LineIndex::new("\u{feff}a: 1\nb: 2\n").line("/a"), Some(1));
+    }
+
+    #[test]
+    fn normalize_folds_dots_lexically() {
+        assert_eq!(normalize(Path::new("/r/a/../b/./c.yaml")), Path::new("/r/b/c.yaml"));
+        assert_eq!(normalize(Path::new("/r/../../x")), Path::new("/x"));
+        assert_eq!(normalize(Path::new("../x")), Path::new("../x"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::error::Untrusted;
+
 /// A place in a spec document.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Location {
@@ -23,7 +25,8 @@ impl Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.file, self.pointer)?;
+        // Both may hold spec text (a key with a line break in the pointer).
+        write!(f, "{}#{}", Untrusted(&self.file), Untrusted(&self.pointer))?;
         if let Some(line) = self.line {
             write!(f, " (line {line})")?;
         }

@@ -71,6 +71,10 @@ struct SpecArgs {
     /// Whose point of view the document takes.
     #[arg(long, value_enum, default_value_t = RoleArg::Server)]
     role: RoleArg,
+    /// The folder `$ref`s may read files from (default: the spec's folder). Files outside it,
+    /// symbolic links leading out of it and anything but a regular file are refused.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +106,9 @@ impl SpecArgs {
         });
         if let Some(tag) = &self.tag {
             config = config.tag(tag);
+        }
+        if let Some(root) = &self.root {
+            config = config.root(root);
         }
         config
     }
@@ -150,6 +157,9 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
             for path in &report.removed {
                 eprintln!("removed {}", path.display());
             }
+            for path in &report.kept {
+                eprintln!("kept {} (no longer generated, but edited since; now yours)", path.display());
+            }
             eprintln!(
                 "{} written, {} unchanged, {} removed",
                 report.written.len(),
@@ -181,7 +191,7 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
         Command::Validate { spec } => {
             let ir = spec.config().ir()?;
             for w in &ir.warnings {
-                eprintln!("warning: {}\n  --> {}", w.message, w.location);
+                eprint!("{}", chanx_gen::config::format_diagnostic("warning", w));
             }
             let messages: usize = ir.channels.iter().map(|c| c.messages.len()).sum();
             eprintln!(
@@ -196,8 +206,7 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
         }
         Command::Docs { spec, output } => {
             let html = spec.config().docs_html()?;
-            std::fs::write(&output, html)
-                .map_err(|source| GenerateError::Io { path: output.clone(), source })?;
+            chanx_gen::write::write_file(&output, html.as_bytes())?;
             eprintln!("wrote {}", output.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -271,7 +271,12 @@ mod tests {
 
     fn doc(yaml: &str) -> Document {
         let value: Value = serde_yaml::from_str(yaml).expect("yaml");
-        Document { name: "spec.yaml".to_owned(), value, lines: LineIndex::new(yaml) }
+        Document {
+            name: "spec.yaml".to_owned(),
+            path: "spec.yaml".into(),
+            value,
+            lines: LineIndex::new(yaml),
+        }
     }
 
     const BASE: &str = "asyncapi: 3.0.0\ninfo:\n  title: t\n  version: '1'\n";

@@ -22,12 +22,13 @@ fn invalid_specs_are_refused_with_a_clear_error() {
     let dir = Path::new("../specs/invalid");
     let mut files: Vec<_> =
         std::fs::read_dir(dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "yaml"));
+    files.retain(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"));
     files.sort();
     assert!(files.len() >= 10, "specs/invalid not found");
     for f in files {
         let name = f.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let Some(text) = error_text(&f) else { panic!("{} should be refused", f.display()) };
+        assert!(!text.contains('\r') && text.lines().all(|l| !l.contains('\u{202e}')), "{text}");
         insta::assert_snapshot!(name, text);
     }
 }

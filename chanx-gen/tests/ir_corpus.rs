@@ -14,7 +14,7 @@ fn every_corpus_document_builds() {
     let mut report = String::new();
     for f in &files {
         let adeo = corpus::is_remote_ref_example(f);
-        let spec = match Spec::load(f) {
+        let spec = match corpus::load(f) {
             Ok(s) => s,
             Err(e) if adeo => {
                 assert!(e.to_string().contains("remote $ref `https://"), "{e}");

@@ -120,11 +120,16 @@ fn a_fifty_megabyte_file_is_refused_by_size() {
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
 }
 
+/// An endless file is never opened: an absolute path is refused before any read
+/// (`untrusted_files.rs` has the other ways out of the spec's folder).
 #[cfg(unix)]
 #[test]
-fn a_ref_to_an_endless_file_stops_at_the_limit() {
+fn a_ref_to_an_endless_file_is_refused_unread() {
     let err = run("api.yaml", &doc("    A: {$ref: '/dev/zero#/x'}\n")).expect_err("endless file");
-    assert_eq!(err.to_string(), "/dev/zero: the file is larger than the limit of 16777216 bytes");
+    assert_eq!(
+        err.to_string(),
+        "api.yaml#/components/schemas/A (line 15): $ref `/dev/zero#/x` is refused: expected a path relative to the referencing file, found an absolute path"
+    );
 }
 
 #[test]
@@ -270,4 +275,75 @@ fn collect(v: &Value, at: String, out: &mut Vec<String>) {
         }
         collect(c, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
     }
+}
+
+/// A leading byte-order mark (some editors write one) is skipped in YAML and JSON, and lines
+/// are still counted from the first line.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let yaml = format!("\u{feff}{}channels:\n  c: {{$ref: '#/nope'}}\n", head());
+    match run("bom.yaml", &yaml) {
+        Err(Error::DanglingRef { location, .. }) => assert_eq!(location.line, Some(4), "{location}"),
+        other => panic!("expected the YAML to parse up to the $ref, got {other:?}"),
+    }
+    let json = "\u{feff}{\"asyncapi\": \"3.0.0\",\n \"info\": {\"title\": \"t\", \"version\": \"1\"},\n \"channels\": {\"c\": {\"$ref\": \"#/nope\"}}}";
+    match run("bom.json", json) {
+        Err(Error::DanglingRef { location, .. }) => assert_eq!(location.line, Some(3), "{location}"),
+        other => panic!("expected the JSON to parse up to the $ref, got {other:?}"),
+    }
+    // From disk, too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bom.yaml");
+    std::fs::write(&path, format!("\u{feff}{}", head())).expect("write");
+    assert!(Spec::load(&path).is_ok());
+}
+
+/// JSON's parser keeps the last of two equal keys; YAML's refuses them. Both refuse now, JSON
+/// with the pointer and line of the second key (inside lists too).
+#[test]
+fn duplicate_json_keys_are_refused_with_a_location() {
+    let json = "{\"asyncapi\": \"3.0.0\",\n \"info\": {\"title\": \"t\", \"version\": \"1\"},\n \"x\": [1, {\"a/b\": 1,\n   \"a/b\": 2}]}";
+    match run("dup.json", json) {
+        Err(e @ Error::DuplicateKey { .. }) => {
+            assert_eq!(
+                e.to_string(),
+                "dup.json#/x/1/a~1b (line 4): duplicate key `a/b`: a mapping lists each key once"
+            );
+        }
+        other => panic!("expected a duplicate key, got {other:?}"),
+    }
+    // The same key in two mappings is fine, and values are what serde_json reads.
+    let json = "{\"asyncapi\": \"3.0.0\", \"info\": {\"title\": \"t\", \"version\": \"1\"}, \"x\": {\"title\": -1.5e3}}";
+    let value = chanx_gen::load::parse_text("ok.json", json).expect("parses");
+    assert_eq!(value, serde_json::from_str::<Value>(json).expect("serde_json"));
+}
+
+/// A document that is one quoted string (here 1 MB) gets a short error, not itself back.
+#[test]
+fn a_document_that_is_one_string_is_not_echoed() {
+    let text = format!("\"{}\"\n", "secret ".repeat(150_000));
+    let err = run("string.yaml", &text).expect_err("not a mapping");
+    assert_eq!(
+        err.to_string(),
+        "string.yaml# (line 1): expected an AsyncAPI document (a mapping), found a string"
+    );
+}
+
+/// Many files under the per-file limit add up to the per-spec limit: the $ref that crosses it
+/// is named, and the files past it are neither parsed nor kept.
+#[test]
+fn the_files_of_one_spec_are_bounded_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let filler = format!("# {}\nX: {{type: object}}\n", "x".repeat(15 * 1024 * 1024));
+    let mut refs = String::new();
+    for i in 0..5 {
+        std::fs::write(dir.path().join(format!("f{i}.yaml")), &filler).expect("write");
+        refs.push_str(&format!("    A{i}: {{$ref: 'f{i}.yaml#/X'}}\n"));
+    }
+    let err = run(&dir.path().join("api.yaml").to_string_lossy(), &doc(&refs)).expect_err("80 MB in all");
+    assert!(
+        matches!(&err, Error::SpecTooLarge { location, .. } if location.pointer == "/components/schemas/A4"),
+        "{err:?}"
+    );
+    assert!(err.to_string().ends_with("larger than the limit of 67108864 bytes together"), "{err}");
 }

@@ -13,7 +13,7 @@ fn every_corpus_document_parses() {
     assert!(files.len() >= 30, "corpus not found: {files:?}");
     let mut failures = Vec::new();
     for f in &files {
-        let r = Spec::load(f);
+        let r = corpus::load(f);
         let adeo = corpus::is_remote_ref_example(f);
         match (r, adeo) {
             (Ok(_), false) => {}

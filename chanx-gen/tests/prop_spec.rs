@@ -221,7 +221,10 @@ fn apply(root: &mut Value, edit: &Edit) {
 /// The place an error names, when it names one.
 fn error_location(e: &Error) -> Vec<Location> {
     match e {
-        Error::Io { file, .. } | Error::Syntax { file, .. } | Error::TooLarge { file, .. } => {
+        Error::Io { file, .. }
+        | Error::Syntax { file, .. }
+        | Error::TooLarge { file, .. }
+        | Error::RefusedFile { file, .. } => {
             vec![Location::new(file.clone(), "")]
         }
         Error::Version { location, .. }
@@ -230,6 +233,9 @@ fn error_location(e: &Error) -> Vec<Location> {
         | Error::RemoteRef { location, .. }
         | Error::CyclicRef { location, .. }
         | Error::RefChainTooLong { location, .. }
+        | Error::RefusedRef { location, .. }
+        | Error::SpecTooLarge { location, .. }
+        | Error::DuplicateKey { location, .. }
         | Error::UnsupportedSchemaFormat { location, .. } => vec![location.clone()],
         Error::Invalid(d) => d.iter().map(|d| d.location.clone()).collect(),
     }

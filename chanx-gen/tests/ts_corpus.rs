@@ -5,10 +5,9 @@ use std::path::{Path, PathBuf};
 
 use chanx_gen::emit::{docs, ts};
 use chanx_gen::ir::{Ir, IrOptions, build};
-use chanx_gen::parse::Spec;
 
 fn ir_of(path: &Path) -> Ir {
-    let spec = Spec::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec = corpus::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     build(&spec, &IrOptions::default()).unwrap_or_else(|diags| {
         let text: Vec<String> = diags.iter().map(|d| format!("{}: {}", d.location, d.message)).collect();
         panic!("{}:\n{}", path.display(), text.join("\n"))

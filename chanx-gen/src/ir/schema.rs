@@ -249,7 +249,14 @@ impl<'a> Types<'a> {
                     Schema::Any
                 }
                 other => {
-                    self.error(&target, format!("expected a schema (a mapping or a boolean), found {other}"));
+                    // The kind only: the value may come from any file a `$ref` reaches.
+                    let found = match other {
+                        Value::String(_) => "a string",
+                        Value::Number(_) => "a number",
+                        Value::Array(_) => "a list",
+                        _ => "null",
+                    };
+                    self.error(&target, format!("expected a schema (a mapping or a boolean), found {found}"));
                     Schema::Any
                 }
             };

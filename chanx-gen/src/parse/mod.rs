@@ -6,12 +6,12 @@
 mod refs;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
-use crate::load::{self, LineIndex};
+use crate::error::{Error, Excerpt, Result};
+use crate::load::{self, LineIndex, Root};
 use crate::location::Location;
 
 pub use refs::NodeRef;
@@ -22,6 +22,10 @@ pub struct Document {
     /// The file as the user named it (the root), or joined to the referencing file's folder
     /// and normalised (`specs/../common.yaml` → `common.yaml`). Never made absolute.
     pub name: String,
+    /// The absolute path the file was reached by (its folder made canonical; a last-segment
+    /// link is not followed): relative `$ref`s in it are resolved from here, as a JSON
+    /// Reference is resolved from the address it was retrieved from.
+    pub path: PathBuf,
     /// The parsed content.
     pub value: Value,
     /// JSON pointer → line.
@@ -51,6 +55,12 @@ pub struct Spec {
     pub operations: Vec<OperationDef>,
     /// `components.schemas` of the root document, in document order (key, node).
     pub schemas: Vec<(String, NodeRef)>,
+    /// (document, file part of a `$ref` written there) → the document it names.
+    files: HashMap<(usize, String), usize>,
+    /// Real path (symbolic links followed) → document: two names for one file are one document.
+    real_paths: HashMap<PathBuf, usize>,
+    /// Bytes read so far, every file together (at most [`load::MAX_SPEC_BYTES`]).
+    bytes_read: usize,
 }
 
 /// A server.
@@ -191,12 +201,15 @@ pub fn is_json_schema_format(format: &str) -> bool {
     JSON_SCHEMA_FORMATS.contains(&media.as_str())
 }
 
-fn describe(v: &Value) -> String {
+/// What a value is, for "expected ..., found ..." messages. A string is quoted (a short,
+/// escaped excerpt) only when `quote`: text of the root document, never of a referenced file.
+fn describe(v: &Value, quote: bool) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("`{b}`"),
         Value::Number(n) => format!("`{n}`"),
-        Value::String(s) => format!("\"{s}\""),
+        Value::String(s) if quote => format!("\"{}\"", Excerpt(s)),
+        Value::String(_) => "a string".into(),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }
@@ -217,18 +230,44 @@ fn scalar_text(v: &Value) -> Option<String> {
 
 impl Spec {
     /// Reads the root document and every relative file it references, checks the version,
-    /// every `$ref` and every `schemaFormat`, and merges traits.
+    /// every `$ref` and every `schemaFormat`, and merges traits. Referenced files are read
+    /// from the spec's folder only ([`Root::of_spec`]).
     pub fn load(path: &Path) -> Result<Spec> {
+        Self::load_within(path, &Root::of_spec(path)?)
+    }
+
+    /// Like [`Spec::load`], reading files from inside `root` (which must hold the spec).
+    pub fn load_within(path: &Path, root: &Root) -> Result<Spec> {
         let name = path.to_string_lossy().into_owned();
-        let text = load::read(path)?;
-        Self::from_text(&name, &text)
+        let absolute = Root::absolute(path).map_err(|source| Error::Io { file: name.clone(), source })?;
+        let (real, text) = root.read(&absolute).map_err(|fault| fault.into_error(&name))?;
+        Self::parse(name, absolute, Some(real), &text, root)
     }
 
     /// Like [`Spec::load`], with the root document's text given (relative `$ref`s are still
-    /// read from disk, relative to `name`).
+    /// read from disk, relative to `name`, inside `name`'s folder).
     pub fn from_text(name: &str, text: &str) -> Result<Spec> {
-        let value = load::parse_text(name, text)?;
-        let root = Document { name: name.to_owned(), lines: LineIndex::new(text), value };
+        let root = Root::of_spec(Path::new(name))?;
+        Self::from_text_within(name, text, &root)
+    }
+
+    /// Like [`Spec::from_text`], reading referenced files from inside `root`.
+    pub fn from_text_within(name: &str, text: &str, root: &Root) -> Result<Spec> {
+        let path =
+            Root::absolute(Path::new(name)).map_err(|source| Error::Io { file: name.to_owned(), source })?;
+        Self::parse(name.to_owned(), path, None, text, root)
+    }
+
+    /// `path`: where the root document was reached; `real`: its real path, when it was read.
+    fn parse(
+        name: String,
+        path: PathBuf,
+        real: Option<PathBuf>,
+        text: &str,
+        root_dir: &Root,
+    ) -> Result<Spec> {
+        let value = load::parse_text(&name, text)?;
+        let root = Document { name, path, lines: LineIndex::new(text), value };
         let asyncapi = check_version(&root)?;
         let mut spec = Spec {
             docs: vec![root],
@@ -241,13 +280,16 @@ impl Spec {
             channels: Vec::new(),
             operations: Vec::new(),
             schemas: Vec::new(),
+            files: HashMap::new(),
+            real_paths: real.into_iter().map(|r| (r, 0)).collect(),
+            bytes_read: text.len(),
         };
         // The meta-schema check reads only the root document: it runs beside the rest of the
         // parse. Its findings come first; the parse's own, where it has any, are added to them.
         let (root, version) = (spec.docs[0].clone(), spec.asyncapi.clone());
         let (meta, parsed) = std::thread::scope(|s| {
             let meta = s.spawn(|| crate::meta::check(&root, &version));
-            let parsed = spec.load_references().and_then(|()| spec.read_model());
+            let parsed = spec.load_references(root_dir).and_then(|()| spec.read_model());
             (meta.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), parsed)
         });
         match (meta.is_empty(), parsed) {
@@ -285,7 +327,8 @@ impl Spec {
     }
 
     fn shape(&self, node: &NodeRef, expected: &str, found: &Value) -> Error {
-        Error::Shape { location: self.location(node), expected: expected.to_owned(), found: describe(found) }
+        let found = describe(found, node.doc == 0);
+        Error::Shape { location: self.location(node), expected: expected.to_owned(), found }
     }
 
     /// Resolves `node` and requires a mapping.
@@ -586,13 +629,14 @@ fn check_version(root: &Document) -> Result<String> {
         line: root.lines.line("/asyncapi"),
     };
     let found = match root.value.get("asyncapi") {
-        Some(v) => scalar_text(v).unwrap_or_else(|| describe(v)),
+        Some(v) => scalar_text(v).unwrap_or_else(|| describe(v, true)),
         None => {
             if !root.value.is_object() {
                 return Err(Error::Shape {
                     location: Location { line: Some(1), ..Location::new(root.name.clone(), "") },
                     expected: "an AsyncAPI document (a mapping)".into(),
-                    found: describe(&root.value),
+                    // Kind only: a document that is one quoted string is not echoed back.
+                    found: describe(&root.value, false),
                 });
             }
             "<missing>".into()

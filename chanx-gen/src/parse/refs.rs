@@ -1,15 +1,17 @@
 //! `$ref` handling: loading the relative files a document references, following references
 //! (JSON pointer escapes, percent-encoding, pointers that pass through another `$ref`),
-//! and refusing dangling, cyclic and remote ones.
+//! and refusing dangling, cyclic and remote ones. A spec is untrusted: the file part of a
+//! `$ref` must be a relative path without encoded separators, and the file is read through
+//! [`Root`] (inside the root folder, a regular file); nothing read is quoted in an error.
 
 use std::collections::HashSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use super::{Document, Spec, child_pointer};
-use crate::error::{Error, Result};
-use crate::load::{self, LineIndex, escape_segment};
+use crate::error::{Error, Refusal, Result};
+use crate::load::{self, Fault, LineIndex, Root, escape_segment};
 
 /// How many `$ref` hops are followed before giving up.
 pub const MAX_HOPS: usize = 64;
@@ -85,26 +87,30 @@ fn is_remote(file: &str) -> bool {
     }
 }
 
-/// Joins a relative reference to the folder of the referencing file, lexically.
+/// The relative path a `$ref`'s file part names, decoded, or why it is refused: absolute
+/// paths, percent-encoded separators or dots (`%2F`, `%5C`, `%2E`), and `\` or control
+/// characters are never read.
+fn relative_file(file: &str) -> std::result::Result<String, Refusal> {
+    let lower = file.to_ascii_lowercase();
+    if ["%2f", "%5c", "%2e"].iter().any(|e| lower.contains(e)) {
+        return Err(Refusal::EncodedSeparator);
+    }
+    let decoded = percent_decode(file);
+    if decoded.contains('\\') || decoded.chars().any(char::is_control) {
+        return Err(Refusal::BadCharacter);
+    }
+    let drive = decoded.as_bytes().get(1) == Some(&b':');
+    if decoded.starts_with('/') || drive || Path::new(&decoded).is_absolute() {
+        return Err(Refusal::Absolute);
+    }
+    Ok(decoded)
+}
+
+/// Joins a relative reference to the folder of the referencing file, lexically (for names in
+/// messages; the file read is found from the referencing file's [`Document::path`]).
 fn join(base_file: &str, rel: &str) -> String {
     let base = Path::new(base_file).parent().unwrap_or(Path::new(""));
-    let joined = if Path::new(rel).is_absolute() { PathBuf::from(rel) } else { base.join(rel) };
-    let mut out: Vec<Component<'_>> = Vec::new();
-    for c in joined.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            other => out.push(other),
-        }
-    }
-    let p: PathBuf = out.iter().collect();
-    p.to_string_lossy().replace('\\', "/")
+    load::normalize(&base.join(rel)).to_string_lossy().replace('\\', "/")
 }
 
 /// Keys whose values are data, not schemas or objects that may hold `$ref`s.
@@ -154,9 +160,9 @@ fn find_refs(value: &Value) -> Vec<(String, String)> {
 }
 
 impl Spec {
-    /// Loads every relative file referenced (transitively), then checks that every `$ref`
-    /// resolves and that no chain of `$ref`s is cyclic.
-    pub(super) fn load_references(&mut self) -> Result<()> {
+    /// Loads every relative file referenced (transitively) from inside `root`, then checks
+    /// that every `$ref` resolves and that no chain of `$ref`s is cyclic.
+    pub(super) fn load_references(&mut self, root: &Root) -> Result<()> {
         let mut next = 0;
         let mut all_refs: Vec<(NodeRef, String)> = Vec::new();
         while next < self.docs.len() {
@@ -167,23 +173,9 @@ impl Spec {
                 if is_remote(file) {
                     return Err(Error::RemoteRef { location: self.location(&at), reference });
                 }
-                if !file.is_empty() {
-                    let name = join(&self.docs[next].name, &percent_decode(file));
-                    if !self.docs.iter().any(|d| d.name == name) {
-                        let text = match load::read(Path::new(&name)) {
-                            Ok(t) => t,
-                            Err(Error::Io { source, .. }) => {
-                                return Err(Error::DanglingRef {
-                                    location: self.location(&at),
-                                    reference,
-                                    reason: format!("cannot read {name}: {source}"),
-                                });
-                            }
-                            Err(e) => return Err(e),
-                        };
-                        let value = load::parse_text(&name, &text)?;
-                        self.docs.push(Document { name, lines: LineIndex::new(&text), value });
-                    }
+                if !file.is_empty() && !self.files.contains_key(&(next, file.to_owned())) {
+                    let doc = self.load_file(root, &at, &reference, file)?;
+                    self.files.insert((next, file.to_owned()), doc);
                 }
                 all_refs.push((at, reference));
             }
@@ -193,6 +185,46 @@ impl Spec {
             self.resolve(at)?;
         }
         Ok(())
+    }
+
+    /// The document that `file` (the file part of `reference`, written at `at`) names: one
+    /// already loaded (same real path), or the file read through `root` and parsed.
+    fn load_file(&mut self, root: &Root, at: &NodeRef, reference: &str, file: &str) -> Result<usize> {
+        let refused = |spec: &Self, why| Error::RefusedRef {
+            location: spec.location(at),
+            reference: reference.to_owned(),
+            why,
+        };
+        let rel = relative_file(file).map_err(|why| refused(self, why))?;
+        let from = &self.docs[at.doc];
+        let name = join(&from.name, &rel);
+        let path = load::normalize(&from.path.parent().unwrap_or(Path::new("")).join(&rel));
+        if let Some(i) = self.docs.iter().position(|d| d.path == path) {
+            return Ok(i);
+        }
+        let (real, text) = match root.read(&path) {
+            Ok(read) => read,
+            Err(Fault::Refused(why)) => return Err(refused(self, why)),
+            Err(Fault::Io(source)) => {
+                return Err(Error::DanglingRef {
+                    location: self.location(at),
+                    reference: reference.to_owned(),
+                    reason: format!("cannot read {name}: {source}"),
+                });
+            }
+            Err(Fault::TooLarge) => return Err(Error::TooLarge { file: name, limit: load::MAX_FILE_BYTES }),
+        };
+        if let Some(i) = self.real_paths.get(&real) {
+            return Ok(*i);
+        }
+        self.bytes_read += text.len();
+        if self.bytes_read > load::MAX_SPEC_BYTES {
+            return Err(Error::SpecTooLarge { location: self.location(at), limit: load::MAX_SPEC_BYTES });
+        }
+        let value = load::parse_text(&name, &text)?;
+        self.real_paths.insert(real, self.docs.len());
+        self.docs.push(Document { name, path, lines: LineIndex::new(&text), value });
+        Ok(self.docs.len() - 1)
     }
 
     /// Follows one `$ref` string written in document `from`: the node it names.
@@ -217,11 +249,9 @@ impl Spec {
         let doc = if file.is_empty() {
             at.doc
         } else {
-            let from = self.docs.get(at.doc).map(|d| d.name.as_str()).unwrap_or_default();
-            let name = join(from, &percent_decode(file));
-            match self.docs.iter().position(|d| d.name == name) {
-                Some(i) => i,
-                None => return Err(dangling(format!("file {name} was not loaded"))),
+            match self.files.get(&(at.doc, file.to_owned())) {
+                Some(i) => *i,
+                None => return Err(dangling("the file was not loaded (a `$ref` where none is read)".into())),
             }
         };
         let fragment = percent_decode(fragment);
@@ -324,6 +354,24 @@ impl Spec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_parts_that_are_refused() {
+        for (file, why) in [
+            ("/etc/passwd", Refusal::Absolute),
+            ("%2Fetc%2Fpasswd", Refusal::EncodedSeparator),
+            ("..%2f..%2fsecret.yaml", Refusal::EncodedSeparator),
+            ("%2e%2e/secret.yaml", Refusal::EncodedSeparator),
+            ("a%5Cb.yaml", Refusal::EncodedSeparator),
+            ("..\\secret.yaml", Refusal::BadCharacter),
+            ("a%0Ab.yaml", Refusal::BadCharacter),
+            ("C:/x.yaml", Refusal::Absolute),
+        ] {
+            assert_eq!(relative_file(file), Err(why), "{file}");
+        }
+        assert_eq!(relative_file("./common%20types.yaml").as_deref(), Ok("./common types.yaml"));
+        assert_eq!(relative_file("../common/m.yaml").as_deref(), Ok("../common/m.yaml"));
+    }
 
     #[test]
     fn joins_lexically() {

@@ -87,6 +87,13 @@ pub fn flat_name(path: &Path) -> String {
     format!("{prefix}{}", tail.to_string_lossy().replace(['/', '.'], "_"))
 }
 
+/// Loads a corpus document. Its files may share a folder one level up (`social-media/common/`),
+/// so that level is the root its `$ref`s may read from.
+pub fn load(path: &Path) -> chanx_gen::Result<chanx_gen::parse::Spec> {
+    let up = path.parent().and_then(Path::parent).unwrap_or(Path::new("."));
+    chanx_gen::parse::Spec::load_within(path, &chanx_gen::load::Root::new(up)?)
+}
+
 /// True for the one official example that `$ref`s remote Avro schemas (refused on purpose).
 pub fn is_remote_ref_example(path: &Path) -> bool {
     path.file_name().is_some_and(|n| n == "adeo-kafka-request-reply-asyncapi.yml")

@@ -7,7 +7,6 @@ use std::process::Command;
 
 use chanx_gen::emit::rust::emit;
 use chanx_gen::ir::{IrOptions, build};
-use chanx_gen::parse::Spec;
 
 /// Documents the generator refuses on purpose.
 const REFUSED: &[&str] = &["adeo-kafka-request-reply-asyncapi.yml"];
@@ -33,7 +32,7 @@ fn every_document_generates_rust_that_compiles() {
     let mut failures = Vec::new();
     for doc in &docs {
         let file_name = doc.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let built = Spec::load(doc)
+        let built = corpus::load(doc)
             .map_err(|e| e.to_string())
             .and_then(|spec| build(&spec, &IrOptions::default()).map_err(|d| format!("{d:?}")));
         let ir = match (built, REFUSED.contains(&file_name.as_str())) {
