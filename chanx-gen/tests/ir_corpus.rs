@@ -1,7 +1,6 @@
 //! The IR builds for every corpus document (all but the one with remote Avro schemas).
 
 use chanx_gen::ir::{self, IrOptions};
-use chanx_gen::parse::Spec;
 
 mod support;
 use support::corpus;
