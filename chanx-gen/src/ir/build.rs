@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 
+use super::lint;
 use super::schema::{TAG_PREFERENCE, Types};
 use super::{
     Action, Channel, Diagnostic, Direction, Info, Ir, Message, MessageId, Operation, Param, Reply, Server,
@@ -61,6 +62,7 @@ struct ChannelBuild {
 pub fn build(spec: &Spec, options: &IrOptions) -> Result<Ir, Vec<Diagnostic>> {
     let mut b = Builder { spec, options, errors: Vec::new(), warnings: Vec::new(), types: Types::new(spec) };
     let ir = b.run();
+    b.warnings.extend(lint::unused_messages(&ir));
     b.errors.append(&mut b.types.errors);
     b.warnings.append(&mut b.types.warnings);
     if b.errors.is_empty() {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::location::Location;
 
 mod build;
+pub mod lint;
 mod schema;
 
 pub use build::{IrOptions, Role, build};

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use serde_json::{Map, Value};
 
+use super::lint::{self, Severity};
 use super::{
     Additional, ArrayRules, Diagnostic, EnumValue, Field, NumberRules, Schema, StringRules, Struct, TypeDef,
     TypeId, TypeKind, Union, UnionVariant,
@@ -263,6 +264,13 @@ impl<'a> Types<'a> {
         };
         if map.contains_key("not") {
             self.warn(&target, "not", "`not` is ignored: values are not checked against it".into());
+        }
+        for finding in lint::schema(map) {
+            let at = target.child(finding.keyword);
+            match finding.severity {
+                Severity::Error => self.error(&at, finding.message),
+                Severity::Warning => self.warn(&at, finding.keyword, finding.message),
+            }
         }
         let core = self.core(&target, map);
         let inner = match &core.redirect {
