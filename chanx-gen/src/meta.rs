@@ -145,7 +145,10 @@ fn diagnostic(root: &Document, error: &ValidationError<'static>, version: Versio
 fn message(error: &ValidationError<'static>, version: Version) -> String {
     let found = excerpt(error.instance());
     match error.kind() {
-        ValidationErrorKind::Type { kind } => format!("expected {}, found {found}", types(kind)),
+        ValidationErrorKind::Type { kind } => match reference_hint(error) {
+            Some(hint) => hint,
+            None => format!("expected {}, found {found}", types(kind)),
+        },
         ValidationErrorKind::Enum { options } => format!("expected one of {}, found {found}", list(options)),
         ValidationErrorKind::Constant { expected_value } => {
             format!("expected {}, found {found}", excerpt(expected_value))
@@ -192,6 +195,24 @@ fn message(error: &ValidationError<'static>, version: Version) -> String {
         }
         _ => format!("does not satisfy `{}` of the AsyncAPI {} schema", keyword(error), version.name()),
     }
+}
+
+/// An operation's or reply's `channel` written as a plain name: say how to refer to it.
+fn reference_hint(error: &ValidationError<'static>) -> Option<String> {
+    let name = error.instance().as_str()?;
+    if !error.instance_path().as_str().ends_with("/channel") {
+        return None;
+    }
+    let target = if name.starts_with("#/") {
+        name.to_owned()
+    } else {
+        format!("#/channels/{}", name.replace('~', "~0").replace('/', "~1"))
+    };
+    Some(format!(
+        "expected a reference to a channel, `channel: {{$ref: '{}'}}`, found the string {}",
+        short(&target),
+        excerpt(error.instance())
+    ))
 }
 
 /// The last keyword of the schema path (`.../properties/type/enum` → `enum`).
@@ -338,6 +359,19 @@ mod tests {
         let long = "y".repeat(500);
         let p = problems(&format!("components:\n  schemas:\n    A:\n      type: {long}\n"));
         assert!(p[0].len() < 300, "{p:?}");
+    }
+
+    #[test]
+    fn a_channel_named_instead_of_referenced_says_how_to_refer_to_it() {
+        let p = problems(
+            "channels:\n  chat:\n    address: /c\noperations:\n  o:\n    action: send\n    channel: chat\n",
+        );
+        assert_eq!(
+            p,
+            [
+                r#"spec.yaml#/operations/o/channel (line 11): expected a reference to a channel, `channel: {$ref: '#/channels/chat'}`, found the string "chat""#
+            ]
+        );
     }
 
     #[test]
