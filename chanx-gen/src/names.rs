@@ -95,6 +95,13 @@ pub fn snake(s: &str) -> String {
     snake_or(s, "value")
 }
 
+/// The Rust module of a channel keyed `key`: [`snake_or`]`(key, "channel")`, except that `mod`
+/// becomes `mod_` (its file would be `mod.rs`, the generated root module itself).
+pub fn rust_module(key: &str) -> String {
+    let module = snake_or(key, "channel");
+    if unraw(&module) == "mod" { "mod_".to_owned() } else { module }
+}
+
 /// File names the TypeScript emitter uses itself; a channel module with one of these names gets
 /// a `_channel` suffix.
 const TS_RESERVED_FILES: &[&str] = &["index", "types", "guards", "runtime"];
@@ -351,6 +358,13 @@ mod tests {
                 assert!(bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{s:?} -> {name:?}");
             }
         }
+    }
+
+    #[test]
+    fn rust_modules_never_take_the_root_file() {
+        assert_eq!(rust_module("mod"), "mod_");
+        assert_eq!(rust_module("type"), "r#type");
+        assert_eq!(rust_module("чат"), "chat");
     }
 
     #[test]

@@ -933,6 +933,14 @@ mod tests {
     use serde_json::json;
 
     static ROOM: Pattern = Pattern::new("^[a-z]+$");
+
+    #[test]
+    fn an_ecma_pattern_runs_its_translation_and_shows_its_source() {
+        static YEAR: Pattern = Pattern::ecma(r"^\d{4}$", "^[0-9]{4}$");
+        assert!(YEAR.is_match("2024"));
+        assert!(!YEAR.is_match("١٢٣٤"));
+        assert_eq!(YEAR.source(), r"^\d{4}$");
+    }
     static PAYLOAD_FIELDS: [Field; 3] = [
         Field {
             wire: "text",

@@ -160,7 +160,7 @@ impl<'a> Builder<'a> {
         let mut channels: Vec<Channel> = Vec::new();
         for def in &spec.channels {
             let origin = spec.location(&def.entry);
-            let module = names::snake_or(&def.key, "channel");
+            let module = names::rust_module(&def.key);
             let type_name = names::pascal_or(&def.key, "Channel");
             let what = format!("channel `{}`", def.key);
             if let Err(c) = modules.claim(&module, &origin, &what) {

@@ -12,3 +12,10 @@ pub mod chanx_chat;
 #[rustfmt::skip]
 #[path = "generated/chat_ws/mod.rs"]
 pub mod chat_ws;
+
+/// Generated from `specs/hostile-text.yaml`: hostile text in every field (comment and string
+/// ends, lone CR, bidirectional controls, keyword and non-ASCII names) still compiles, without
+/// warnings.
+#[rustfmt::skip]
+#[path = "generated/hostile_text/mod.rs"]
+pub mod hostile_text;
