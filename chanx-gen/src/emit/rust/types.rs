@@ -904,11 +904,10 @@ pub(crate) fn emit_items(cx: &Cx<'_>, range: std::ops::Range<usize>) -> Result<s
         let tokens = || {
             let mut tokens = TokenStream::new();
             if id == 0 {
-                let doc = format!(
-                    " Shared types of `{}`: component schemas and named inline schemas.",
+                tokens.extend(super::inner_doc(&[format!(
+                    "Shared types of `{}`: component schemas and named inline schemas.",
                     cx.ir.source_name
-                );
-                tokens.extend(quote! { #![doc = #doc] });
+                )]));
             }
             let (item, check) = emit_type(cx, id, t);
             tokens.extend(item);
