@@ -69,15 +69,16 @@ pub fn object_key(wire: &str) -> String {
 }
 
 /// Text for one `//` comment line: line terminators, control and bidirectional characters are
-/// shown as `\u{…}`, so the comment ends where the line does.
+/// shown as `\u{…}`, so the comment ends where the line does; `</` is written `<\/`, so the
+/// comment cannot close a `<script>` element the code is inlined into.
 pub fn line_comment(text: &str) -> String {
-    show_hidden(text)
+    show_hidden(text).replace("</", "<\\/")
 }
 
-/// Text inside a one-line `/* … */` comment: `*/` is broken up as `*\/`, hidden characters are
-/// shown as `\u{…}`.
+/// Text inside a one-line `/* … */` comment: `*/` is broken up as `*\/`, `</` as `<\/` (see
+/// [`line_comment`]), hidden characters are shown as `\u{…}`.
 pub fn block_comment(text: &str) -> String {
-    show_hidden(text).replace("*/", "*\\/")
+    show_hidden(text).replace("*/", "*\\/").replace("</", "<\\/")
 }
 
 /// A JSDoc block (`/** … */`, empty when there is nothing to say) of `text` followed by `tags`
@@ -157,6 +158,8 @@ mod tests {
     fn comments_cannot_be_closed_or_broken() {
         assert_eq!(block_comment("a */ b"), "a *\\/ b");
         assert_eq!(block_comment("**/"), "**\\/");
+        assert_eq!(block_comment("</script>"), "<\\/script>");
+        assert_eq!(line_comment("</script>"), "<\\/script>");
         assert_eq!(line_comment("a\nb\u{2028}c\rd"), "a\\u{a}b\\u{2028}c\\u{d}d");
     }
 
