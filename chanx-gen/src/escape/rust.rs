@@ -10,7 +10,8 @@ use super::{is_hidden, show_hidden, split_lines};
 /// the text after `///`, without the leading space; it holds no line break, no lone `\r` (rustc
 /// rejects it in doc comments), no control or bidirectional character (shown as `\u{…}`), and
 /// the Markdown cannot start a doctest: bare code fences become `text` fences, unclosed fences
-/// are closed, and indentation that would start an indented code block is trimmed.
+/// are closed, and indentation that would start an indented code block is trimmed; nor can it
+/// be raw HTML in rustdoc's pages: `<` outside code is written `\<`.
 pub fn doc(lines: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let mut in_fence = false;
@@ -30,7 +31,7 @@ pub fn doc(lines: &[String]) -> Vec<String> {
             out.push(line.trim_end().to_owned());
         } else {
             let indent = line.len() - trimmed.len();
-            out.push(format!("{}{}", " ".repeat(indent.min(3)), trimmed.trim_end()));
+            out.push(format!("{}{}", " ".repeat(indent.min(3)), no_html(trimmed.trim_end())));
         }
     }
     if in_fence {
@@ -38,6 +39,51 @@ pub fn doc(lines: &[String]) -> Vec<String> {
     }
     while out.last().is_some_and(String::is_empty) {
         out.pop();
+    }
+    out
+}
+
+/// A Markdown line with `<` written `\<` outside code spans, so rustdoc never renders spec text
+/// as raw HTML (`<script>`, `<img onerror=…>`); the text reads the same. A backtick run that
+/// opens no closed span on the line is literal, and `<` after it is escaped too.
+fn no_html(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let run_at = |i: usize| chars[i..].iter().take_while(|c| **c == '`').count();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '`' => {
+                let n = run_at(i);
+                // The closing run: the next run of exactly `n` backticks.
+                let mut j = i + n;
+                let close = loop {
+                    if j >= chars.len() {
+                        break None;
+                    }
+                    if chars[j] == '`' {
+                        let m = run_at(j);
+                        if m == n {
+                            break Some(j + m);
+                        }
+                        j += m;
+                    } else {
+                        j += 1;
+                    }
+                };
+                let end = close.unwrap_or(i + n);
+                out.extend(&chars[i..end]);
+                i = end;
+            }
+            '<' => {
+                out.push_str("\\<");
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
     }
     out
 }
@@ -128,6 +174,15 @@ mod tests {
         assert_eq!(lines("a\r\nb\u{2028}c"), ["a", "b", "c"]);
         assert_eq!(lines("x\u{202E}y\u{2066}z\0"), ["x\\u{202e}y\\u{2066}z\\u{0}"]);
         assert_eq!(lines("*/ \"# `${x}`"), ["*/ \"# `${x}`"]);
+    }
+
+    #[test]
+    fn doc_text_never_becomes_html() {
+        assert_eq!(lines("a <script>x</script>"), ["a \\<script>x\\</script>"]);
+        assert_eq!(lines("`<b>` and <i>"), ["`<b>` and \\<i>"]);
+        assert_eq!(lines("`` `<b>` `` <i"), ["`` `<b>` `` \\<i"]);
+        assert_eq!(lines("`<img onerror=x>"), ["`\\<img onerror=x>"]);
+        assert_eq!(doc(&["```".to_owned(), "<b>".to_owned(), "```".to_owned()]), ["```text", "<b>", "```"]);
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub enum ClientMessage {
     /// Hello summary
     ///
     ///
-    /// Hello description "# </script> \u{2066}
+    /// Hello description "# \</script> \u{2066}
     HelloInjected(super::common::Hello),
     /// Message `proto` of channel `/ws/{room}*/ eval(`injected`); /*`.
     Proto(super::common::ProtoPayload),
