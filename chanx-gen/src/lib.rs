@@ -10,12 +10,14 @@
 pub mod config;
 pub mod emit;
 pub mod error;
+pub mod escape;
 pub mod ir;
 pub mod load;
 pub mod location;
 pub mod meta;
 pub mod names;
 pub mod parse;
+pub mod pattern;
 pub mod write;
 
 pub use config::{Config, GenerateError};

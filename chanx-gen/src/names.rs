@@ -1,8 +1,16 @@
 //! Every generated identifier is decided here: heck case conversion, Rust keyword escaping,
-//! names that start with a digit or have no letters at all, and per-scope collision checks.
-//! It knows nothing about AsyncAPI; callers say which scope a name lives in.
+//! names that start with a digit or have no letters at all, the TypeScript file, namespace and
+//! class names, and per-scope collision checks. It knows nothing about AsyncAPI; callers say
+//! which scope a name lives in.
+//!
+//! Names are ASCII. Spec text is first transliterated (`Größe` → `Grosse`, `чат` → `chat`,
+//! `x²` → `x2`, `١` → `1`), then every character other than an ASCII letter or digit separates
+//! words. ASCII keeps every name a valid Rust and TypeScript identifier and a valid Rust module
+//! name (rustc refuses non-ASCII `mod` names without `#[path]`), free of rustc's confusable and
+//! uncommon-codepoint lints, and immune to Unicode normalisation merging two names behind the
+//! scope's back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToPascalCase, ToSnakeCase};
 
@@ -40,9 +48,22 @@ pub fn unraw(s: &str) -> &str {
     s.strip_prefix("r#").unwrap_or(s)
 }
 
-/// Keeps letters, digits and `_`; everything else separates words. Then cases with heck.
+/// Transliterates to ASCII and keeps letters, digits and `_`; everything else separates words.
+/// Then cases with heck.
 fn words(s: &str) -> String {
-    s.chars().map(|c| if c.is_alphanumeric() || c == '_' { c } else { ' ' }).collect()
+    let keep = |c: char| if c.is_ascii_alphanumeric() || c == '_' { c } else { ' ' };
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(keep(c));
+        } else {
+            match deunicode::deunicode_char(c) {
+                Some(ascii) if !ascii.is_empty() => out.extend(ascii.chars().map(keep)),
+                _ => out.push(' '),
+            }
+        }
+    }
+    out
 }
 
 /// A type or variant name: `PascalCase`, escaped, never empty, never starting with a digit
@@ -72,6 +93,131 @@ pub fn snake_or(s: &str, fallback: &str) -> String {
 /// nothing is left.
 pub fn snake(s: &str) -> String {
     snake_or(s, "value")
+}
+
+/// The Rust module of a channel keyed `key`: [`snake_or`]`(key, "channel")`, except that `mod`
+/// becomes `mod_` (its file would be `mod.rs`, the generated root module itself).
+pub fn rust_module(key: &str) -> String {
+    let module = snake_or(key, "channel");
+    if unraw(&module) == "mod" { "mod_".to_owned() } else { module }
+}
+
+/// File names the TypeScript emitter uses itself; a channel module with one of these names gets
+/// a `_channel` suffix.
+const TS_RESERVED_FILES: &[&str] = &["index", "types", "guards", "runtime"];
+
+/// JavaScript reserved words (and a few contextual ones) that cannot name a namespace export.
+const JS_RESERVED: &[&str] = &[
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+    "arguments",
+    "eval",
+];
+
+/// Names a TypeScript channel module imports (from `runtime.ts`, and the `T` / `G` namespaces of
+/// `types.ts` and `guards.ts`) or declares besides its client class. The client class must not
+/// take one of them.
+pub const TS_CHANNEL_MODULE_NAMES: &[&str] = &[
+    "buildUrl",
+    "ChanxClient",
+    "ChannelSpec",
+    "check",
+    "ClientMessage",
+    "ClientMessages",
+    "ClientOptions",
+    "G",
+    "Params",
+    "Replies",
+    "RequestMessage",
+    "RequestOptions",
+    "ServerMessage",
+    "ServerMessages",
+    "spec",
+    "T",
+    "Unsubscribe",
+];
+
+/// The TypeScript client class of a channel whose PascalCase name is `type_name`:
+/// `<Name>Client`, or `<Name>ChannelClient` when that is a name the channel module imports
+/// (a channel called `chanx` would otherwise shadow the runtime's `ChanxClient`).
+pub fn ts_class(type_name: &str) -> String {
+    let base = unraw(type_name);
+    let class = format!("{base}Client");
+    if TS_CHANNEL_MODULE_NAMES.contains(&class.as_str()) { format!("{base}ChannelClient") } else { class }
+}
+
+/// TypeScript file names (without `.ts`) for channel modules named `modules` (already unique):
+/// the module name without `r#`, `<name>_channel` for a name the emitter uses itself, and a
+/// `_2`, `_3`... suffix should that suffix collide with another channel's file.
+pub fn ts_files<'a>(modules: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let modules: Vec<&str> = modules.into_iter().map(unraw).collect();
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::new();
+    for m in &modules {
+        let mut name = if m.is_empty() { "channel".to_owned() } else { (*m).to_owned() };
+        if TS_RESERVED_FILES.contains(&name.as_str()) {
+            name.push_str("_channel");
+        }
+        let base = name.clone();
+        let mut n = 2;
+        while used.contains(&name) || (name != *m && modules.contains(&name.as_str())) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        used.insert(name.clone());
+        out.push(name);
+    }
+    out
+}
+
+/// The namespace `index.ts` exports a channel module under: its file name, with a `_` after a
+/// JavaScript reserved word.
+pub fn ts_namespace(file: &str) -> String {
+    if JS_RESERVED.contains(&file) { format!("{file}_") } else { file.to_owned() }
 }
 
 /// A set of names in one scope (a module, a struct, an enum), each with where it came from.
@@ -147,6 +293,13 @@ mod tests {
             ("/api/ws", "api_ws"),
             ("message:send", "message_send"),
             ("union", "union"),
+            ("x²", "x2"),
+            ("١abc", "_1abc"),
+            ("Größe", "grosse"),
+            ("чат", "chat"),
+            ("dyn", "r#dyn"),
+            ("mod", "r#mod"),
+            ("a\u{202E}b\rc", "a_b_c"),
         ];
         for (input, want) in table {
             assert_eq!(snake(input), want, "snake({input:?})");
@@ -173,6 +326,12 @@ mod tests {
             ("Sent At", "SentAt"),
             ("low", "Low"),
             ("^x-", "X"),
+            ("x²", "X2"),
+            ("١abc", "V1abc"),
+            ("𝟙𝟚", "V12"),
+            ("αβ", "Ab"),
+            ("dyn", "Dyn"),
+            ("\u{2028}", "Value"),
         ];
         for (input, want) in table {
             assert_eq!(pascal(input), want, "pascal({input:?})");
@@ -187,6 +346,37 @@ mod tests {
         assert_eq!(unraw("r#type"), "type");
         assert!(is_keyword("async"));
         assert!(!is_keyword("union"));
+    }
+
+    #[test]
+    fn names_are_ascii_identifiers() {
+        for s in ["x²", "١abc", "𝟘", "ǅ", "\u{0300}a", "Ⅻ", "😀", "a\u{200D}b", "ﬁ", "İ"] {
+            for name in [snake(s), pascal(s)] {
+                let bare = unraw(&name);
+                assert!(bare.is_ascii() && !bare.is_empty(), "{s:?} -> {name:?}");
+                assert!(!bare.starts_with(|c: char| c.is_ascii_digit()), "{s:?} -> {name:?}");
+                assert!(bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{s:?} -> {name:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rust_modules_never_take_the_root_file() {
+        assert_eq!(rust_module("mod"), "mod_");
+        assert_eq!(rust_module("type"), "r#type");
+        assert_eq!(rust_module("чат"), "chat");
+    }
+
+    #[test]
+    fn typescript_names() {
+        assert_eq!(ts_class("Chat"), "ChatClient");
+        assert_eq!(ts_class("Chanx"), "ChanxChannelClient");
+        assert_eq!(
+            ts_files(["chat", "index", "r#type", "index_channel"]),
+            ["chat", "index_channel_2", "type", "index_channel"]
+        );
+        assert_eq!(ts_namespace("default"), "default_");
+        assert_eq!(ts_namespace("chat"), "chat");
     }
 
     #[test]

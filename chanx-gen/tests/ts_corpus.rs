@@ -71,6 +71,12 @@ fn chat_ws_typescript() {
 }
 
 #[test]
+fn hostile_text_typescript() {
+    let ir = ir_of(&repo_spec("hostile-text.yaml"));
+    insta::assert_snapshot!(joined(&ts::emit(&ir)));
+}
+
+#[test]
 fn chanx_chat_docs() {
     let ir = ir_of(&repo_spec("chanx-chat.yaml"));
     insta::assert_snapshot!(docs::emit_html(&ir));

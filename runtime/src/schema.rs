@@ -291,13 +291,21 @@ impl ArrayRules {
 #[derive(Debug)]
 pub struct Pattern {
     source: &'static str,
+    regex: &'static str,
     compiled: OnceLock<Option<Regex>>,
 }
 
 impl Pattern {
-    /// A pattern from its source text (compiled lazily).
+    /// A pattern from its source text in the regex crate's syntax (compiled lazily).
     pub const fn new(source: &'static str) -> Self {
-        Self { source, compiled: OnceLock::new() }
+        Self { source, regex: source, compiled: OnceLock::new() }
+    }
+
+    /// A JSON Schema (ECMA-262) pattern `source`, run as `regex`: its translation into the regex
+    /// crate's syntax with the same meaning (chanx-gen writes it: `\d` becomes `[0-9]`, ...).
+    /// Messages show `source`.
+    pub const fn ecma(source: &'static str, regex: &'static str) -> Self {
+        Self { source, regex, compiled: OnceLock::new() }
     }
 
     /// The source text.
@@ -308,7 +316,7 @@ impl Pattern {
     /// True when `s` contains a match (JSON Schema patterns are not anchored). A pattern that
     /// does not compile (the generator refuses those) matches everything.
     pub fn is_match(&self, s: &str) -> bool {
-        self.compiled.get_or_init(|| Regex::new(self.source).ok()).as_ref().is_none_or(|re| re.is_match(s))
+        self.compiled.get_or_init(|| Regex::new(self.regex).ok()).as_ref().is_none_or(|re| re.is_match(s))
     }
 }
 
@@ -925,6 +933,14 @@ mod tests {
     use serde_json::json;
 
     static ROOM: Pattern = Pattern::new("^[a-z]+$");
+
+    #[test]
+    fn an_ecma_pattern_runs_its_translation_and_shows_its_source() {
+        static YEAR: Pattern = Pattern::ecma(r"^\d{4}$", "^[0-9]{4}$");
+        assert!(YEAR.is_match("2024"));
+        assert!(!YEAR.is_match("١٢٣٤"));
+        assert_eq!(YEAR.source(), r"^\d{4}$");
+    }
     static PAYLOAD_FIELDS: [Field; 3] = [
         Field {
             wire: "text",

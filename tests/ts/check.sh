@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Generates TypeScript for every spec of the corpus (and the hand-built IRs of the emitter
 # tests) into a temporary folder, one folder per spec, and type-checks all of them in one
-# `tsc --strict --noEmit` run with the strictest options we support (tsconfig.base.json).
+# `tsc --strict --noEmit` run with the strictest options we support (tsconfig.base.json). Then
+# compiles the output of specs/hostile-text.yaml to JavaScript and runs tests/ts/hostile/ on it
+# (importing it runs no spec text; guards look up own properties only).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -16,3 +18,10 @@ cat > "$OUT/tsconfig.json" <<JSON
 JSON
 "$HERE/node_modules/.bin/tsc" -p "$OUT/tsconfig.json"
 echo "tsc: $count generated folders type-check"
+
+HOSTILE="$OUT/repo-hostile-text_yaml"
+[ -f "$HOSTILE/index.ts" ] || { echo "error: no output for specs/hostile-text.yaml in $OUT" >&2; exit 1; }
+"$HERE/node_modules/.bin/tsc" --outDir "$OUT/hostile-js" --target ES2022 --module ESNext --moduleResolution bundler \
+  --lib ES2022 --strict --skipLibCheck "$HOSTILE"/*.ts
+echo '{"type":"module"}' > "$OUT/hostile-js/package.json"
+HOSTILE_TS_DIR="$OUT/hostile-js" node --test "$HERE/hostile/"*.test.mjs

@@ -157,11 +157,12 @@ impl<'a> Builder<'a> {
         }
         let mut modules = Scope::new();
         let mut type_names = Scope::new();
+        let mut ts_classes = Scope::new();
         let mut builds: Vec<ChannelBuild> = Vec::new();
         let mut channels: Vec<Channel> = Vec::new();
         for def in &spec.channels {
             let origin = spec.location(&def.entry);
-            let module = names::snake_or(&def.key, "channel");
+            let module = names::rust_module(&def.key);
             let type_name = names::pascal_or(&def.key, "Channel");
             let what = format!("channel `{}`", def.key);
             if let Err(c) = modules.claim(&module, &origin, &what) {
@@ -187,8 +188,25 @@ impl<'a> Builder<'a> {
             for m in &def.messages {
                 self.push_message(&mut cb, m.clone());
             }
+            let ts_class = names::ts_class(&type_name);
+            if let Err(c) = ts_classes.claim(&ts_class, &origin, &what) {
+                self.error(
+                    origin.clone(),
+                    format!(
+                        "channels `{}` and {} both become the TypeScript class `{}` (first at {})",
+                        def.key,
+                        c.first.1.trim_start_matches("channel "),
+                        ts_class,
+                        c.first.0
+                    ),
+                );
+            }
             channels.push(Channel {
                 key: def.key.clone(),
+                file: names::unraw(&module).to_owned(),
+                ts_file: String::new(),
+                ts_namespace: String::new(),
+                ts_class,
                 module,
                 type_name,
                 address: def.address.clone(),
@@ -203,6 +221,11 @@ impl<'a> Builder<'a> {
                 origin,
             });
             builds.push(cb);
+        }
+        let ts_files = names::ts_files(channels.iter().map(|c| c.module.as_str()));
+        for (channel, file) in channels.iter_mut().zip(ts_files) {
+            channel.ts_namespace = names::ts_namespace(&file);
+            channel.ts_file = file;
         }
         self.operations(&mut builds);
         for (ch, cb) in channels.iter_mut().zip(builds) {

@@ -82,6 +82,15 @@ pub struct Channel {
     pub key: String,
     /// Rust module name: `snake_case(key)`, escaped.
     pub module: String,
+    /// File of the Rust module, without `.rs`: the module name without `r#` (`r#type` →
+    /// `type`).
+    pub file: String,
+    /// File of the TypeScript module, without `.ts` (see [`names::ts_files`](crate::names::ts_files)).
+    pub ts_file: String,
+    /// The namespace `index.ts` exports the TypeScript module under.
+    pub ts_namespace: String,
+    /// The TypeScript client class (`ChatClient`; see [`names::ts_class`](crate::names::ts_class)).
+    pub ts_class: String,
     /// PascalCase name of the channel (`Chat`): the Rust marker type, and `<Name>Client`,
     /// `<Name>Handler`, `<Name>Service`, `<Name>Params` are derived from it.
     pub type_name: String,

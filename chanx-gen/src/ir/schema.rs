@@ -404,19 +404,8 @@ impl<'a> Types<'a> {
     fn string_rules(&mut self, node: &NodeRef, m: &Map<String, Value>) -> StringRules {
         let pattern = m.get("pattern").and_then(Value::as_str).map(str::to_owned);
         if let Some(p) = &pattern {
-            if let Err(e) = regex::Regex::new(p) {
-                let first = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim()
-                    .trim_start_matches("error: ")
-                    .to_lowercase();
-                self.error(
-                    &node.child("pattern"),
-                    format!("pattern `{p}` is not a valid regular expression ({first}): expected a pattern the Rust regex crate accepts"),
-                );
+            if let Err(e) = crate::pattern::to_rust(p) {
+                self.error(&node.child("pattern"), pattern_error(p, &e));
             }
         }
         StringRules {
@@ -482,19 +471,8 @@ impl<'a> Types<'a> {
         let mut schemas = Vec::new();
         let mut patterns = Vec::new();
         for k in pp.keys() {
-            if let Err(e) = regex::Regex::new(k) {
-                let first = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim()
-                    .trim_start_matches("error: ")
-                    .to_lowercase();
-                self.error(
-                    &node.child("patternProperties").child(k),
-                    format!("pattern `{k}` is not a valid regular expression ({first}): expected a pattern the Rust regex crate accepts"),
-                );
+            if let Err(e) = crate::pattern::to_rust(k) {
+                self.error(&node.child("patternProperties").child(k), pattern_error(k, &e));
             }
             schemas.push(self.schema(&node.child("patternProperties").child(k), depth + 1));
             patterns.push(k.clone());
@@ -1087,4 +1065,13 @@ fn box_cycles(types: &mut [TypeDef]) {
             i += 1;
         });
     }
+}
+
+/// The error for a pattern [`crate::pattern::to_rust`] refuses (the pattern quoted with its
+/// control characters escaped, so it cannot forge lines).
+fn pattern_error(pattern: &str, e: &crate::pattern::PatternError) -> String {
+    let shown = crate::escape::show_hidden(pattern);
+    format!(
+        "pattern `{shown}` is not a valid regular expression ({e}): expected an ECMA-262 pattern that the Rust regex crate can also run"
+    )
 }

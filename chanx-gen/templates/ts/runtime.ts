@@ -47,6 +47,17 @@ function isRecord(value: unknown): value is { [key: string]: unknown } {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** Own properties only: a key from a frame or a spec (`toString`, `__proto__`) never reaches
+ * `Object.prototype`. */
+function hasOwn(value: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(value, key);
+}
+
+/** The value of an own property, `undefined` when there is none. */
+function own<V>(value: { readonly [key: string]: V }, key: string): V | undefined {
+  return hasOwn(value, key) ? value[key] : undefined;
+}
+
 function pointer(path: string, key: string | number): string {
   return `${path}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
 }
@@ -192,7 +203,7 @@ export const check = {
         return;
       }
       for (const [name, fieldCheck, required] of fields) {
-        if (Object.prototype.hasOwnProperty.call(value, name)) {
+        if (hasOwn(value, name)) {
           fieldCheck(value[name], pointer(path, name), issues);
         } else if (required) {
           issues.push({ path: pointer(path, name), message: "missing required property" });
@@ -230,8 +241,8 @@ export const check = {
         issues.push({ path, message: `expected an object, found ${describe(value)}` });
         return;
       }
-      const tag = value[property];
-      const variant = typeof tag === "string" || typeof tag === "number" ? variants[String(tag)] : undefined;
+      const tag = own(value, property);
+      const variant = typeof tag === "string" || typeof tag === "number" ? own(variants, String(tag)) : undefined;
       if (variant === undefined) {
         issues.push({ path: pointer(path, property), message: `unknown ${property} ${JSON.stringify(tag) ?? "undefined"}` });
         return;
@@ -381,7 +392,7 @@ const CONTROL_ACTIONS = ["complete", "group_complete", "event_complete"];
 /** Fills `{param}` placeholders of an address and joins it to a base URL. */
 export function buildUrl(base: string, address: string | null, params: { readonly [name: string]: string }): string {
   const path = (address ?? "").replace(/\{([^}]+)\}/g, (whole: string, name: string) => {
-    const value = params[name];
+    const value = own(params, name);
     return value === undefined ? whole : encodeURIComponent(value);
   });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
@@ -479,7 +490,7 @@ export class ChanxClient<C, S> {
   /** Sends a frame with a `ref` and waits for the reply that echoes it. */
   protected sendRequest(message: C, options: RequestOptions = {}): Promise<unknown> {
     const key = this.keyOf(message, this.spec.clientTag, this.spec.client);
-    const expects = key === undefined ? [] : this.spec.replies[key] ?? [];
+    const expects = key === undefined ? [] : own(this.spec.replies, key) ?? [];
     refCounter += 1;
     const ref = options.ref ?? `r${refCounter.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const frame = JSON.stringify({ ...(message as object), ref });
@@ -619,7 +630,7 @@ export class ChanxClient<C, S> {
     messages: ReadonlyArray<readonly [key: string, guard: Check]>,
   ): string | undefined {
     if (tag !== null) {
-      const found = isRecord(value) ? value[tag] : undefined;
+      const found = isRecord(value) ? own(value, tag) : undefined;
       if (typeof found !== "string" && typeof found !== "number") return undefined;
       const key = String(found);
       return messages.some(([k]) => k === key) ? key : undefined;
@@ -668,7 +679,7 @@ export class ChanxClient<C, S> {
       const issue =
         tag === null
           ? { path: "", message: "matches none of the server messages" }
-          : { path: `/${tag}`, message: `unknown ${tag} ${JSON.stringify(isRecord(value) ? value[tag] : undefined) ?? "undefined"}` };
+          : { path: `/${tag}`, message: `unknown ${tag} ${JSON.stringify(isRecord(value) ? own(value, tag) : undefined) ?? "undefined"}` };
       this.emit("invalid", { reason: "unknown", raw: data, value, issues: [issue] } satisfies InvalidFrame);
       return;
     }

@@ -174,6 +174,10 @@ pub fn chanx_chat() -> Ir {
     let channel = Channel {
         key: "chat".into(),
         module: "chat".into(),
+        file: "chat".into(),
+        ts_file: "chat".into(),
+        ts_namespace: "chat".into(),
+        ts_class: "ChatClient".into(),
         type_name: "Chat".into(),
         address: Some("/ws/chat/{room}".into()),
         title: Some("chat".into()),
@@ -314,6 +318,10 @@ pub fn edge_cases() -> Ir {
     ir.channels.push(Channel {
         key: "stream".into(),
         module: "r#type".into(),
+        file: "type".into(),
+        ts_file: "type".into(),
+        ts_namespace: "type".into(),
+        ts_class: "StreamClient".into(),
         type_name: "Stream".into(),
         address: Some("/ws/chat/{room}".into()),
         title: None,

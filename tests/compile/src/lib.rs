@@ -13,6 +13,13 @@ pub mod chanx_chat;
 #[path = "generated/chat_ws/mod.rs"]
 pub mod chat_ws;
 
+/// Generated from `specs/hostile-text.yaml`: hostile text in every field (comment and string
+/// ends, lone CR, bidirectional controls, keyword and non-ASCII names) still compiles, without
+/// warnings.
+#[rustfmt::skip]
+#[path = "generated/hostile_text/mod.rs"]
+pub mod hostile_text;
+
 /// The user's guide (`docs/guide.md`): its Rust snippets run as this crate's doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide.md")]

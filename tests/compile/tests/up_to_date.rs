@@ -43,3 +43,8 @@ fn chanx_chat_is_up_to_date() {
 fn chat_ws_is_up_to_date() {
     check("chat-ws.yaml", "src/generated/chat_ws");
 }
+
+#[test]
+fn hostile_text_is_up_to_date() {
+    check("hostile-text.yaml", "src/generated/hostile_text");
+}

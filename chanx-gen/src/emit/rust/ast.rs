@@ -102,7 +102,7 @@ pub(crate) fn lit(literal: Literal) -> Expr {
 
 /// A string literal expression.
 pub(crate) fn str_lit(s: &str) -> Expr {
-    lit(Literal::string(s))
+    lit(crate::escape::rust::string(s))
 }
 
 /// `true` / `false`.

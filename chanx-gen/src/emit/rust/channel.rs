@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 
 use super::types::{Paths, Patterns, absent_is_default, descriptor_use, is_unit, rust_type, schema_expr};
 use super::{Cx, deprecated, doc_lines, doc_or, ident};
+use crate::escape;
 use crate::ir::{Action, Additional, Channel, Direction, Message, Schema, Tagging, TypeKind};
 
 /// One variant of `ClientMessage` / `ServerMessage`.
@@ -161,18 +162,6 @@ fn tag_and_nulls(key: &str, tag: &str, nulls: &[&str]) -> String {
     frame
 }
 
-/// A string literal, raw (`r#"{"a":1}"#`) when that reads better than escaped quotes.
-fn readable_str(s: &str) -> TokenStream {
-    if s.contains('"')
-        && !s.contains("\"#")
-        && !s.chars().any(char::is_control)
-        && let Ok(lit) = format!("r#\"{s}\"#").parse::<proc_macro2::Literal>()
-    {
-        return quote! { #lit };
-    }
-    quote! { #s }
-}
-
 fn message_doc(m: &Message, ch: &Channel) -> TokenStream {
     doc_or(
         &[m.title.as_ref(), m.summary.as_ref(), m.description.as_ref()],
@@ -260,7 +249,7 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
             };
             match (side.tag, &v.constant) {
                 (_, Some(frame)) => {
-                    let frame = readable_str(frame);
+                    let frame = escape::rust::readable_string(frame);
                     quote! { #pattern => ::std::borrow::Cow::Borrowed(#frame), }
                 }
                 (Some(key), None) => {
@@ -816,13 +805,7 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
             lines.push(String::new());
             lines.extend(t.lines().map(str::to_owned));
         }
-        super::sanitize_doc(&lines)
-            .into_iter()
-            .map(|l| {
-                let l = format!(" {l}");
-                quote! { #![doc = #l] }
-            })
-            .collect::<TokenStream>()
+        super::inner_doc(&lines)
     };
     let pattern_statics = patterns.statics();
     let uses = descriptor_use();
@@ -863,13 +846,5 @@ mod tests {
         assert_eq!(odd, r#"{"k\"ey":"t\\ag\u0001","é \"x\"":null}"#);
         let parsed: serde_json::Value = serde_json::from_str(&odd).expect("valid JSON");
         assert_eq!(parsed, serde_json::json!({"k\"ey": "t\\ag\u{1}", "é \"x\"": null}));
-    }
-
-    #[test]
-    fn readable_literals_stay_exact() {
-        assert_eq!(readable_str(r#"{"a":null}"#).to_string(), r##"r#"{"a":null}"#"##);
-        assert_eq!(readable_str("plain").to_string(), r#""plain""#);
-        // A raw literal cannot hold `"#`: escaped instead.
-        assert_eq!(readable_str(r##"{"a":"#"}"##).to_string(), r##""{\"a\":\"#\"}""##);
     }
 }

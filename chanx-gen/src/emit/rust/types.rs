@@ -16,7 +16,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 use syn::{Expr, Item};
 
-use super::{Cx, ast, deprecated, doc_or, ident};
+use super::{Cx, ast, deprecated, doc_lines, doc_or, ident};
 use crate::ir::{
     Additional, ArrayRules, Field, NumberRules, Schema, StringRules, TypeDef, TypeKind, UnionVariant,
 };
@@ -70,10 +70,18 @@ impl Patterns {
     pub fn statics(&self) -> TokenStream {
         let items = self.list.iter().enumerate().map(|(i, p)| {
             let name = format_ident!("P{}", i);
-            let doc = format!(" `{}`", p.replace('`', "'"));
+            let doc = doc_lines(&[crate::escape::rust::code(p)]);
+            // The IR refused every pattern that does not translate; an ECMA-262 pattern is
+            // run by the regex crate through its translation (see `crate::pattern`).
+            let pattern = match crate::pattern::to_rust(p) {
+                Ok(rust) if rust == *p => quote! { Pattern::new(#p) },
+                Ok(rust) => quote! { Pattern::ecma(#p, #rust) },
+                // Unreachable after the IR's check; matching nothing is the safe side.
+                Err(_) => quote! { Pattern::ecma(#p, r"[^\s\S]") },
+            };
             quote! {
-                #[doc = #doc]
-                pub static #name: Pattern = Pattern::new(#p);
+                #doc
+                pub static #name: Pattern = #pattern;
             }
         });
         quote! { #(#items)* }
@@ -780,8 +788,8 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>)
             let variants = values.iter().map(|v| {
                 let vn = ident(&v.variant);
                 let wire = &v.wire;
-                let d = format!(" `{wire}`");
-                quote! { #[doc = #d] #[serde(rename = #wire)] #vn, }
+                let d = doc_lines(&[crate::escape::rust::code(wire)]);
+                quote! { #d #[serde(rename = #wire)] #vn, }
             });
             let arms = values.iter().map(|v| {
                 let vn = ident(&v.variant);
@@ -896,11 +904,10 @@ pub(crate) fn emit_items(cx: &Cx<'_>, range: std::ops::Range<usize>) -> Result<s
         let tokens = || {
             let mut tokens = TokenStream::new();
             if id == 0 {
-                let doc = format!(
-                    " Shared types of `{}`: component schemas and named inline schemas.",
+                tokens.extend(super::inner_doc(&[format!(
+                    "Shared types of `{}`: component schemas and named inline schemas.",
                     cx.ir.source_name
-                );
-                tokens.extend(quote! { #![doc = #doc] });
+                )]));
             }
             let (item, check) = emit_type(cx, id, t);
             tokens.extend(item);

@@ -9,6 +9,12 @@ function describe(value) {
 function isRecord(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+function hasOwn(value, key) {
+  return Object.prototype.hasOwnProperty.call(value, key);
+}
+function own(value, key) {
+  return hasOwn(value, key) ? value[key] : void 0;
+}
 function pointer(path, key) {
   return `${path}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
 }
@@ -149,7 +155,7 @@ var check = {
         return;
       }
       for (const [name, fieldCheck, required] of fields) {
-        if (Object.prototype.hasOwnProperty.call(value, name)) {
+        if (hasOwn(value, name)) {
           fieldCheck(value[name], pointer(path, name), issues);
         } else if (required) {
           issues.push({ path: pointer(path, name), message: "missing required property" });
@@ -187,8 +193,8 @@ var check = {
         issues.push({ path, message: `expected an object, found ${describe(value)}` });
         return;
       }
-      const tag = value[property];
-      const variant = typeof tag === "string" || typeof tag === "number" ? variants[String(tag)] : void 0;
+      const tag = own(value, property);
+      const variant = typeof tag === "string" || typeof tag === "number" ? own(variants, String(tag)) : void 0;
       if (variant === void 0) {
         issues.push({ path: pointer(path, property), message: `unknown ${property} ${JSON.stringify(tag) ?? "undefined"}` });
         return;
@@ -220,7 +226,7 @@ var RequestError = class extends Error {
 var CONTROL_ACTIONS = ["complete", "group_complete", "event_complete"];
 function buildUrl(base, address, params) {
   const path = (address ?? "").replace(/\{([^}]+)\}/g, (whole, name) => {
-    const value = params[name];
+    const value = own(params, name);
     return value === void 0 ? whole : encodeURIComponent(value);
   });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
@@ -291,7 +297,7 @@ var ChanxClient = class {
   /** Sends a frame with a `ref` and waits for the reply that echoes it. */
   sendRequest(message, options = {}) {
     const key = this.keyOf(message, this.spec.clientTag, this.spec.client);
-    const expects = key === void 0 ? [] : this.spec.replies[key] ?? [];
+    const expects = key === void 0 ? [] : own(this.spec.replies, key) ?? [];
     refCounter += 1;
     const ref = options.ref ?? `r${refCounter.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const frame = JSON.stringify({ ...message, ref });
@@ -414,7 +420,7 @@ var ChanxClient = class {
   }
   keyOf(value, tag, messages2) {
     if (tag !== null) {
-      const found = isRecord(value) ? value[tag] : void 0;
+      const found = isRecord(value) ? own(value, tag) : void 0;
       if (typeof found !== "string" && typeof found !== "number") return void 0;
       const key = String(found);
       return messages2.some(([k]) => k === key) ? key : void 0;
@@ -458,7 +464,7 @@ var ChanxClient = class {
     if (key === void 0) {
       if (isRecord(value) && CONTROL_ACTIONS.includes(String(value["action"]))) return;
       const tag = this.spec.serverTag;
-      const issue = tag === null ? { path: "", message: "matches none of the server messages" } : { path: `/${tag}`, message: `unknown ${tag} ${JSON.stringify(isRecord(value) ? value[tag] : void 0) ?? "undefined"}` };
+      const issue = tag === null ? { path: "", message: "matches none of the server messages" } : { path: `/${tag}`, message: `unknown ${tag} ${JSON.stringify(isRecord(value) ? own(value, tag) : void 0) ?? "undefined"}` };
       this.emit("invalid", { reason: "unknown", raw: data, value, issues: [issue] });
       return;
     }
