@@ -9,6 +9,7 @@
 pub mod config;
 pub mod emit;
 pub mod error;
+pub mod escape;
 pub mod ir;
 pub mod load;
 pub mod location;
