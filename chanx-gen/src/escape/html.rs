@@ -32,6 +32,16 @@ pub fn attr(s: &str) -> String {
     out
 }
 
+/// The text a reader sees for `s` in element text or an attribute value: `s` with the
+/// stand-ins described above, before markup escaping.
+pub fn shown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_shown(&mut out, c);
+    }
+    out
+}
+
 /// One escaper for both contexts: quotes are escaped in text too, which costs nothing and keeps
 /// a fragment correct if it is ever moved into an attribute.
 fn push_escaped(out: &mut String, s: &str) {
@@ -42,16 +52,22 @@ fn push_escaped(out: &mut String, s: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' | '\u{c}' => out.push(c),
-            '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}')),
-            '\u{7f}' => out.push('\u{2421}'),
-            '\u{80}'..='\u{9f}' => out.push('\u{fffd}'),
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c if is_noncharacter(c) => out.push('\u{fffd}'),
-            c => out.push(c),
+            c => push_shown(out, c),
         }
+    }
+}
+
+fn push_shown(out: &mut String, c: char) {
+    match c {
+        '\t' | '\n' | '\r' | '\u{c}' => out.push(c),
+        '\0'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}')),
+        '\u{7f}' => out.push('\u{2421}'),
+        '\u{80}'..='\u{9f}' => out.push('\u{fffd}'),
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        }
+        c if is_noncharacter(c) => out.push('\u{fffd}'),
+        c => out.push(c),
     }
 }
 
@@ -154,6 +170,7 @@ mod tests {
         assert_eq!(text("x\u{202e}y\u{2066}z"), "x\\u202Ey\\u2066z");
         assert_eq!(text("\u{fdd0}\u{fffe}\u{1ffff}"), "\u{fffd}\u{fffd}\u{fffd}");
         assert_eq!(attr("\u{2028}\u{2029}\u{200e}"), "\u{2028}\u{2029}\u{200e}");
+        assert_eq!(shown("<\0\u{202e}>"), "<\u{2400}\\u202E>");
     }
 
     #[test]
