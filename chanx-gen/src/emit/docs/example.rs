@@ -1,5 +1,6 @@
 //! Example frames made from a message's schema when the spec gives none. A synthesized value
-//! satisfies its schema: `const` and enum values first, then strings that meet
+//! satisfies its schema: the spec's own schema example or property default when it meets the
+//! schema, else `const` and enum values first, then strings that meet
 //! `minLength`/`maxLength`, `format` and simple `pattern`s, numbers within the bounds and on the
 //! `multipleOf` grid, arrays with `minItems` elements, every required property (optional ones
 //! when they fit). Where no value is found (a pattern too complex to invert, contradictory
@@ -15,7 +16,7 @@ use regex::Regex;
 use regex_syntax::hir::{Class, Hir, HirKind};
 use serde_json::{Map, Value, json};
 
-use crate::ir::{ArrayRules, Ir, NumberRules, Schema, StringRules, Struct, TypeId, TypeKind};
+use crate::ir::{Additional, ArrayRules, Ir, NumberRules, Schema, StringRules, Struct, TypeId, TypeKind};
 
 /// Output budget of one example, in bytes of compact JSON.
 pub(super) const MAX_BYTES: usize = 2048;
@@ -118,7 +119,9 @@ impl<'a> Synth<'a> {
     fn named(&mut self, id: TypeId) -> Option<Value> {
         let ir = self.ir;
         let t = &ir.types[id];
-        if let Some(e) = t.examples.first() {
+        if let Some(e) = t.examples.first()
+            && self.admits(&Schema::Named { id, boxed: false }, e)
+        {
             return self.given(e);
         }
         if self.stack.contains(&id) {
@@ -151,9 +154,10 @@ impl<'a> Synth<'a> {
                     }
                     continue;
                 }
-                let v = match &f.default {
-                    Some(d) if !d.is_null() => self.given(d),
-                    _ => self.value(&f.schema),
+                let default = f.default.as_ref().filter(|d| !d.is_null() && self.admits(&f.schema, d));
+                let v = match default {
+                    Some(d) => self.given(d),
+                    None => self.value(&f.schema),
                 };
                 match v {
                     Some(v) => got[i] = Some(v),
@@ -215,6 +219,71 @@ impl<'a> Synth<'a> {
             // A format the runtime checks cannot be met by a plain string.
             Some(Some(_)) if r.format.as_deref().is_some_and(is_checked_format) => None,
             _ => Some(plain),
+        }
+    }
+
+    /// True when the spec's own value (an example or a default) meets `schema`. Strict where
+    /// checking is costly: a string with a `format` the runtime checks is admitted only as the
+    /// sample this module would make, and a value deeper than the work budget is refused.
+    fn admits(&mut self, schema: &Schema, v: &Value) -> bool {
+        let Some(steps) = self.steps.checked_sub(1) else { return false };
+        self.steps = steps;
+        match (schema, v) {
+            (Schema::Any, _) | (Schema::Null, Value::Null) | (Schema::Bool, Value::Bool(_)) => true,
+            (Schema::Integer(r), Value::Number(n)) => {
+                n.as_i64().is_some_and(|i| number_ok(r, true, i as f64))
+            }
+            (Schema::Number(r), Value::Number(n)) => n.as_f64().is_some_and(|x| number_ok(r, false, x)),
+            (Schema::String(r), Value::String(s)) => {
+                let n = s.chars().count() as u64;
+                r.min_length.is_none_or(|m| n >= m)
+                    && r.max_length.is_none_or(|m| n <= m)
+                    && r.pattern.as_deref().is_none_or(|p| self.is_match(p, s))
+                    && r.format
+                        .as_deref()
+                        .is_none_or(|f| !is_checked_format(f) || format_sample(f) == Some(s))
+            }
+            (Schema::Const(c), v) => c == v,
+            (Schema::Array { items, rules }, Value::Array(a)) => {
+                let n = a.len() as u64;
+                rules.min_items.is_none_or(|m| n >= m)
+                    && rules.max_items.is_none_or(|m| n <= m)
+                    && (!rules.unique_items || a.len() < 2)
+                    && a.iter().all(|i| self.admits(items, i))
+            }
+            (Schema::Tuple { items, .. }, Value::Array(a)) => {
+                a.len() == items.len() && items.iter().zip(a).all(|(s, i)| self.admits(s, i))
+            }
+            (Schema::Map { values, key_pattern }, Value::Object(m)) => m.iter().all(|(k, i)| {
+                key_pattern.as_deref().is_none_or(|p| self.is_match(p, k)) && self.admits(values, i)
+            }),
+            (Schema::Nullable(inner), v) => v.is_null() || self.admits(inner, v),
+            (Schema::Named { id, .. }, v) => {
+                let ir = self.ir;
+                match &ir.types[*id].kind {
+                    TypeKind::Struct(s) => {
+                        let Value::Object(m) = v else { return false };
+                        s.fields.iter().all(|f| match m.get(&f.wire) {
+                            Some(fv) => self.admits(&f.schema, fv),
+                            None => !f.required,
+                        }) && m.iter().all(|(k, fv)| match s.fields.iter().any(|f| f.wire == *k) {
+                            true => true,
+                            false => match &s.additional {
+                                Additional::Ignore => true,
+                                Additional::Forbid => false,
+                                Additional::Map(extra) => self.admits(extra, fv),
+                            },
+                        })
+                    }
+                    TypeKind::StringEnum(values) => {
+                        v.as_str().is_some_and(|s| values.iter().any(|e| e.wire == s))
+                    }
+                    TypeKind::IntEnum(values) => v.as_i64().is_some_and(|i| values.contains(&i)),
+                    TypeKind::Union(u) => u.variants.iter().any(|var| self.admits(&var.schema, v)),
+                    TypeKind::Alias(s) => self.admits(s, v),
+                }
+            }
+            _ => false,
         }
     }
 
@@ -307,17 +376,20 @@ fn is_checked_format(format: &str) -> bool {
     matches!(format, "date-time" | "date" | "time" | "uuid" | "email" | "uri")
 }
 
+/// True when `x` is within the bounds, on the `multipleOf` grid (and integral for an integer).
+fn number_ok(r: &NumberRules, integer: bool, x: f64) -> bool {
+    x.is_finite()
+        && r.minimum.is_none_or(|m| x >= m)
+        && r.maximum.is_none_or(|m| x <= m)
+        && r.exclusive_minimum.is_none_or(|m| x > m)
+        && r.exclusive_maximum.is_none_or(|m| x < m)
+        && r.multiple_of.is_none_or(|m| m == 0.0 || is_multiple(x, m))
+        && (!integer || (x.fract() == 0.0 && x.abs() < 9.0e15))
+}
+
 /// A number within the bounds, on the `multipleOf` grid (and integral for an integer).
 fn number(r: &NumberRules, integer: bool) -> Option<Value> {
-    let ok = |x: f64| {
-        x.is_finite()
-            && r.minimum.is_none_or(|m| x >= m)
-            && r.maximum.is_none_or(|m| x <= m)
-            && r.exclusive_minimum.is_none_or(|m| x > m)
-            && r.exclusive_maximum.is_none_or(|m| x < m)
-            && r.multiple_of.is_none_or(|m| m == 0.0 || is_multiple(x, m))
-            && (!integer || (x.fract() == 0.0 && x.abs() < 9.0e15))
-    };
+    let ok = |x: f64| number_ok(r, integer, x);
     let step = match r.multiple_of {
         Some(m) if m > 0.0 && m.is_finite() => m,
         _ => 1.0,

@@ -21,7 +21,7 @@ use self::example::Synth;
 use self::markup::{Attr, Html, Id, inline, paragraphs};
 use self::schema::Types;
 use crate::escape::html::{self, Ids};
-use crate::ir::{Action, Channel, Ir, Message, MessageId, Tagging, TypeKind};
+use crate::ir::{Action, Channel, Ir, MessageId, Tagging, TypeKind};
 
 const CSS: &str = include_str!("../../../../templates/docs/page.css");
 
@@ -323,17 +323,22 @@ fn message_view(
         (false, true, true) => ("server → client · binary", "bin"),
         (false, false, _) => ("unused", "none"),
     };
-    let dir = if in_client { &c.client } else { &c.server };
-    let tag_field = match &dir.tag {
-        Tagging::Field(f) => Some(f.as_str()),
-        Tagging::Untagged => None,
-    };
+    let tag_field = tag_field(c, id);
     let tag = match (tag_field, &m.tag_value) {
         (Some(f), Some(v)) => format!("{f}: {v}"),
         _ => String::new(),
     };
     let text: Vec<&str> = m.summary.iter().chain(&m.description).map(String::as_str).collect();
-    let (example, example_label) = example(synth, m, tag_field);
+    let (example, example_label) = match m.examples.first() {
+        Some(e) if example::size_within(e, MAX_GIVEN_EXAMPLE).is_none() => {
+            (Html::markup("<span class=\"j-b\">(too large to show)</span>".into()), "Example")
+        }
+        Some(e) => (markup::json(e), "Example"),
+        None => match synthesized(synth, c, id) {
+            Some(v) => (markup::json(&v), "Example frame (from the schema)"),
+            None => (Html::default(), ""),
+        },
+    };
     MessageView {
         label: Html::text(m.title.as_deref().or(m.name.as_deref()).unwrap_or(&m.key)),
         filter: Attr::new(&format!("{} {tag}", m.key)),
@@ -374,31 +379,44 @@ fn highlight_params(address: &str) -> Html {
 
 // ------------------------------------------------------------------------------- examples
 
-/// The example frame of a message: the spec's first example, else one made from the schema
-/// (with the message's tag), else none.
-fn example(synth: &mut Synth<'_>, m: &Message, tag_field: Option<&str>) -> (Html, &'static str) {
-    if let Some(e) = m.examples.first() {
-        return match example::size_within(e, MAX_GIVEN_EXAMPLE) {
-            Some(_) => (markup::json(e), "Example"),
-            None => (Html::markup("<span class=\"j-b\">(too large to show)</span>".into()), "Example"),
-        };
+/// The property that tags the message's frames, if its direction is tagged.
+fn tag_field(c: &Channel, id: MessageId) -> Option<&str> {
+    let in_client = c.client.messages.contains(&id) || c.client.binary.contains(&id);
+    match &(if in_client { &c.client } else { &c.server }).tag {
+        Tagging::Field(f) => Some(f.as_str()),
+        Tagging::Untagged => None,
     }
+}
+
+/// The example frame the docs page shows for message `message` of channel `channel` when the
+/// spec gives none: a value made from the payload schema that satisfies it (see [`example`]
+/// for the rules), with the message's tag. `None` for binary messages, out-of-range ids, and
+/// schemas no value was found for.
+pub fn synthesized_example(ir: &Ir, channel: usize, message: MessageId) -> Option<Value> {
+    let c = ir.channels.get(channel)?;
+    if message >= c.messages.len() {
+        return None;
+    }
+    synthesized(&mut Synth::new(ir), c, message)
+}
+
+fn synthesized(synth: &mut Synth<'_>, c: &Channel, id: MessageId) -> Option<Value> {
+    let m = &c.messages[id];
     if m.binary {
-        return (Html::default(), "");
+        return None;
     }
-    let value = match &m.payload {
-        Some(schema) => synth.example(schema),
-        None => Some(Value::Object(serde_json::Map::new())),
+    let mut value = match &m.payload {
+        Some(schema) => synth.example(schema)?,
+        None => Value::Object(serde_json::Map::new()),
     };
-    let Some(mut value) = value else { return (Html::default(), "") };
-    if let (Some(field), Some(tag), Value::Object(obj)) = (tag_field, &m.tag_value, &mut value) {
+    if let (Some(field), Some(tag), Value::Object(obj)) = (tag_field(c, id), &m.tag_value, &mut value) {
         let has_tag = matches!(obj.get(field), Some(Value::String(_) | Value::Number(_)));
         if !has_tag {
             obj.shift_remove(field);
             obj.shift_insert(0, field.to_owned(), Value::String(tag.clone()));
         }
     }
-    (markup::json(&value), "Example frame (from the schema)")
+    Some(value)
 }
 
 #[cfg(test)]
