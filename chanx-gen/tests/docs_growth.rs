@@ -1,6 +1,7 @@
 //! The docs page grows linearly with the spec, however widely or deeply the spec reuses its
-//! named schemas: each type is rendered once and linked from its uses, and examples have a
-//! fixed budget. Sizes only (bytes of HTML per byte of spec), no timing.
+//! named schemas and messages: each type and each message definition is rendered once and
+//! linked from its other uses, and examples have a fixed budget. Sizes only (bytes of HTML per
+//! byte of spec), no timing.
 
 use chanx_gen::emit::docs;
 use chanx_gen::ir::{self, IrOptions};
@@ -84,6 +85,34 @@ fn nested(n: usize) -> String {
     document(Map::new(), messages)
 }
 
+/// One message, with a description and payload that grow with `n`, used by `n` channels.
+fn shared_message(n: usize) -> String {
+    let props: Map<String, Value> = (0..n).map(|k| (format!("p{k}"), json!({"type": "integer"}))).collect();
+    let mut channels = Map::new();
+    let mut operations = Map::new();
+    for c in 0..n {
+        channels.insert(
+            format!("c{c}"),
+            json!({"address": format!("/c{c}"), "messages": {"m": {"$ref": "#/components/messages/m"}}}),
+        );
+        operations.insert(
+            format!("o{c}"),
+            json!({"action": "receive", "channel": {"$ref": format!("#/channels/c{c}")}}),
+        );
+    }
+    json!({
+        "asyncapi": "3.0.0",
+        "info": {"title": "growth", "version": "1"},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": {"m": {
+            "description": "A long description. ".repeat(5 * n),
+            "payload": {"type": "object", "properties": props}
+        }}}
+    })
+    .to_string()
+}
+
 fn page_bytes(text: &str) -> usize {
     let spec = Spec::from_text("growth.json", text).expect("spec parses");
     let ir = ir::build(&spec, &IrOptions::default()).expect("ir builds");
@@ -120,4 +149,9 @@ fn wide_reuse_of_named_schemas_gives_a_linear_page() {
 #[test]
 fn deeply_nested_anonymous_objects_give_a_linear_page() {
     assert_linear("nested", &[4, 8, 16, 30], nested, 40.0);
+}
+
+#[test]
+fn a_message_shared_by_many_channels_gives_a_linear_page() {
+    assert_linear("shared message", &[4, 8, 16, 32, 64], shared_message, 40.0);
 }

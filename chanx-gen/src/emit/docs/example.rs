@@ -312,7 +312,7 @@ impl<'a> Synth<'a> {
             let n = out.chars().count() as u64;
             ((min..=max).contains(&n) && re.is_match(&out)).then_some(out)
         };
-        candidate(0).or_else(|| (1..=min).find_map(|extra| candidate(extra)))
+        candidate(0).or_else(|| (1..=min).find_map(candidate))
     }
 }
 
@@ -326,7 +326,7 @@ fn spell(hir: &Hir, extra: &mut u64, out: &mut String) -> Option<()> {
             let preferred = ['a', 'x', '0', '1', 'A', '_', '-', '.'];
             let pick = preferred
                 .into_iter()
-                .find(|p| ranges.iter().any(|r| (r.start()..=r.end()).contains(&p)))
+                .find(|p| ranges.iter().any(|r| (r.start()..=r.end()).contains(p)))
                 .or_else(|| ranges.iter().map(|r| r.start().max('!')).find(|c| !c.is_control()))?;
             out.push(pick);
         }

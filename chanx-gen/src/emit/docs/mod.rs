@@ -22,6 +22,7 @@ use self::markup::{Attr, Html, Id, inline, paragraphs};
 use self::schema::Types;
 use crate::escape::html::{self, Ids};
 use crate::ir::{Action, Channel, Ir, MessageId, Tagging, TypeKind};
+use crate::location::Location;
 
 const CSS: &str = include_str!("../../../../templates/docs/page.css");
 
@@ -40,10 +41,10 @@ pub fn emit_html(ir: &Ir) -> String {
     let type_anchors: Vec<Id> =
         ir.types.iter().map(|t| Id::new(&mut ids, &format!("type-{}", t.name))).collect();
     let types = Types::new(ir, &type_anchors);
-    let mut synth = Synth::new(ir);
+    let mut state = State { synth: Synth::new(ir), ids, first: BTreeMap::new() };
 
     let channels: Vec<ChannelView> =
-        ir.channels.iter().map(|c| channel_view(&types, &mut synth, c, &mut ids)).collect();
+        ir.channels.iter().map(|c| channel_view(&types, &mut state, c)).collect();
     let default_tag = ir
         .channels
         .iter()
@@ -170,10 +171,19 @@ struct TypeView {
 
 // ------------------------------------------------------------------------------- channels
 
-fn channel_view(types: &Types<'_>, synth: &mut Synth<'_>, c: &Channel, ids: &mut Ids) -> ChannelView {
-    let anchor = Id::new(ids, &format!("ch-{}", c.key));
+/// What rendering one channel leaves for the next.
+struct State<'a> {
+    synth: Synth<'a>,
+    ids: Ids,
+    /// Where each message definition was rendered first (a message `$ref`'d from several
+    /// channels is rendered once; the others link to it): a link to that rendering.
+    first: BTreeMap<&'a Location, String>,
+}
+
+fn channel_view<'a>(types: &Types<'a>, state: &mut State<'a>, c: &'a Channel) -> ChannelView {
+    let anchor = Id::new(&mut state.ids, &format!("ch-{}", c.key));
     let msg_anchors: Vec<Id> =
-        c.messages.iter().map(|m| Id::new(ids, &format!("msg-{}-{}", c.key, m.key))).collect();
+        c.messages.iter().map(|m| Id::new(&mut state.ids, &format!("msg-{}-{}", c.key, m.key))).collect();
     let link = |id: MessageId| {
         format!("<a href=\"#{}\"><code>{}</code></a>", msg_anchors[id], html::text(&c.messages[id].key))
     };
@@ -237,7 +247,7 @@ fn channel_view(types: &Types<'_>, synth: &mut Synth<'_>, c: &Channel, ids: &mut
             });
             message_view(
                 types,
-                synth,
+                state,
                 c,
                 id,
                 msg_anchors[id].clone(),
@@ -304,15 +314,24 @@ fn message_order(c: &Channel) -> Vec<MessageId> {
     order
 }
 
-fn message_view(
-    types: &Types<'_>,
-    synth: &mut Synth<'_>,
-    c: &Channel,
+fn message_view<'a>(
+    types: &Types<'a>,
+    state: &mut State<'a>,
+    c: &'a Channel,
     id: MessageId,
     anchor: Id,
     replies: Html,
 ) -> MessageView {
     let m = &c.messages[id];
+    let first = state.first.get(&m.origin).cloned();
+    if first.is_none() {
+        let link = format!(
+            "<a href=\"#{anchor}\"><code>{}</code></a> on channel <code>{}</code>",
+            html::text(&m.key),
+            html::text(&c.key)
+        );
+        state.first.insert(&m.origin, link);
+    }
     let in_client = c.client.messages.contains(&id) || c.client.binary.contains(&id);
     let in_server = c.server.messages.contains(&id) || c.server.binary.contains(&id);
     let (direction, dir_class) = match (in_client, in_server, m.binary) {
@@ -329,15 +348,17 @@ fn message_view(
         _ => String::new(),
     };
     let text: Vec<&str> = m.summary.iter().chain(&m.description).map(String::as_str).collect();
-    let (example, example_label) = match m.examples.first() {
-        Some(e) if example::size_within(e, MAX_GIVEN_EXAMPLE).is_none() => {
-            (Html::markup("<span class=\"j-b\">(too large to show)</span>".into()), "Example")
-        }
-        Some(e) => (markup::json(e), "Example"),
-        None => match synthesized(synth, c, id) {
-            Some(v) => (markup::json(&v), "Example frame (from the schema)"),
-            None => (Html::default(), ""),
-        },
+    let (description, fields, (example, example_label)) = match first {
+        Some(link) => (
+            Some(Html::markup(format!("<p>The same message as {link}.</p>"))),
+            Html::default(),
+            (Html::default(), ""),
+        ),
+        None => (
+            (!text.is_empty()).then(|| paragraphs(&text.join("\n\n"))),
+            types.message_fields(m),
+            example_view(&mut state.synth, c, id),
+        ),
     };
     MessageView {
         label: Html::text(m.title.as_deref().or(m.name.as_deref()).unwrap_or(&m.key)),
@@ -348,11 +369,25 @@ fn message_view(
         dir_class,
         deprecated: m.deprecated,
         content_type: Html::text(&m.content_type),
-        description: (!text.is_empty()).then(|| paragraphs(&text.join("\n\n"))),
+        description,
         replies,
-        fields: types.message_fields(m),
+        fields,
         example,
         example_label,
+    }
+}
+
+/// The example box of a message: the spec's first example, else a synthesized frame.
+fn example_view(synth: &mut Synth<'_>, c: &Channel, id: MessageId) -> (Html, &'static str) {
+    match c.messages[id].examples.first() {
+        Some(e) if example::size_within(e, MAX_GIVEN_EXAMPLE).is_none() => {
+            (Html::markup("<span class=\"j-b\">(too large to show)</span>".into()), "Example")
+        }
+        Some(e) => (markup::json(e), "Example"),
+        None => match synthesized(synth, c, id) {
+            Some(v) => (markup::json(&v), "Example frame (from the schema)"),
+            None => (Html::default(), ""),
+        },
     }
 }
 
