@@ -1,7 +1,7 @@
 //! Escaping of spec text for the exact place it lands in generated code: one module per target
 //! language, one function per context (a Rust doc comment, a TypeScript string, ...). Every
 //! piece of spec text an emitter prints goes through one of these functions; emitters and
-//! templates never quote, comment or escape by hand.
+//! templates never quote, comment or escape by hand. The HTML docs page goes through [`html`].
 //!
 //! A spec is untrusted input (CI generates code from specs in pull requests, compiles it, imports
 //! it and ships it to browsers), so each function guarantees that its output stays inside its
@@ -12,6 +12,7 @@
 //! Text that must stay readable (comments) shows such characters as `\u{…}`; literals encode them
 //! so that the value is unchanged.
 
+pub mod html;
 pub mod rust;
 pub mod ts;
 
