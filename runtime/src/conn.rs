@@ -148,7 +148,9 @@ impl<C: Channel> Endpoint<C> {
         self
     }
 
-    /// Allows only these origins (exact `scheme://host[:port]`); browsers from elsewhere get 403.
+    /// Allows only these origins (`scheme://host[:port]`); browsers from elsewhere get 403.
+    /// Scheme and host compare case-insensitively and a default port may be written or not
+    /// (`https://app.example:443` is `https://app.example`).
     pub fn allow_origins<I, S>(mut self, origins: I) -> Self
     where
         I: IntoIterator<Item = S>,
