@@ -269,6 +269,7 @@ impl<C: Channel> Endpoint<C> {
                     accepted.path,
                     accepted.auth,
                     self.hub.clone(),
+                    self.config.limits.max_groups,
                 );
                 self.serve(&ctx, stream, transport).await;
                 for group in ctx.groups() {
@@ -304,7 +305,12 @@ impl<C: Channel> Endpoint<C> {
             Ok(Ok(())) => true,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, cause = ?e.cause(), "on_connect failed");
-                ctx.send_encoded(protocol::error_detail_frame(e.detail()), false);
+                let frame = if e.error_items().is_empty() {
+                    protocol::error_detail_frame(e.detail())
+                } else {
+                    protocol::error_items_frame(e.error_items())
+                };
+                ctx.send_encoded(frame, false);
                 shared.request_close(
                     Some(CloseFrame::new(close_code::INTERNAL_ERROR, e.detail().to_owned())),
                     true,
@@ -636,14 +642,15 @@ impl<C: Channel> Endpoint<C> {
             Ok(Ok(None)) => "ok",
             Ok(Err(e)) => {
                 self.hub.metrics_handle().count_handler_failure();
-                let detail = match e.cause() {
+                let frame = match e.cause() {
                     Some(cause) => {
                         span.in_scope(|| tracing::warn!(error = %cause, "handler failed"));
-                        format!("Failed to process message for {action}")
+                        protocol::error_detail_frame(&format!("Failed to process message for {action}"))
                     }
-                    None => e.detail().to_owned(),
+                    None if !e.error_items().is_empty() => protocol::error_items_frame(e.error_items()),
+                    None => protocol::error_detail_frame(e.detail()),
                 };
-                ctx.queue_encoded(protocol::error_detail_frame(&detail), false);
+                ctx.queue_encoded(frame, false);
                 "error"
             }
             Err(panic) => {

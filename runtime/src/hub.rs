@@ -29,6 +29,7 @@ pub struct Metrics {
     rate_limited: AtomicU64,
     rate_closed: AtomicU64,
     refused_full: AtomicU64,
+    groups_refused: AtomicU64,
     no_active: Notify,
 }
 
@@ -60,6 +61,9 @@ impl Metrics {
     pub(crate) fn count_refused_full(&self) {
         self.refused_full.fetch_add(1, Ordering::Relaxed);
     }
+    pub(crate) fn count_group_refused(&self) {
+        self.groups_refused.fetch_add(1, Ordering::Relaxed);
+    }
     pub(crate) fn connection_opened(&self) {
         self.opened.fetch_add(1, Ordering::Relaxed);
         self.active.fetch_add(1, Ordering::SeqCst);
@@ -83,6 +87,7 @@ impl Metrics {
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
             rate_closed: self.rate_closed.load(Ordering::Relaxed),
             refused_full: self.refused_full.load(Ordering::Relaxed),
+            groups_refused: self.groups_refused.load(Ordering::Relaxed),
         }
     }
 }
@@ -112,6 +117,9 @@ pub struct MetricsSnapshot {
     pub rate_closed: u64,
     /// Upgrades refused with HTTP 503 because the endpoint had its maximum of connections.
     pub refused_full: u64,
+    /// Joins refused because the connection was in its maximum of groups
+    /// ([`Limits::max_groups`](crate::Limits::max_groups)).
+    pub groups_refused: u64,
 }
 
 /// Where a captured message went.

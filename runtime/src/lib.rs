@@ -65,7 +65,8 @@
 //!   [`Config::ping_interval`] and drops a connection whose write exceeds the write timeout.
 //!   JSON nested deeper than [`Limits::max_json_depth`] (64) gets a `json_invalid` error frame
 //!   before decoding; past [`Limits::rate`] (off by default) frames get `rate_limited` error
-//!   frames, then 1008; past [`Limits::max_connections`] (16,384) upgrades get HTTP 503;
+//!   frames, then 1008; past [`Limits::max_connections`] (16,384) upgrades get HTTP 503; past
+//!   [`Limits::max_groups`] (64) a join gets a `too_many_groups` error frame;
 //!   [`accept::HandshakeTimeout`] drops sockets that send no request in time.
 //! - **Disconnect.** `on_disconnect` runs, the connection leaves its groups and is detached from
 //!   the layer; later sends to it count as `gone`. [`Hub::shutdown`] closes every connection with

@@ -1,7 +1,7 @@
 //! Limits on what one client may ask of the server, beyond the frame size: JSON nesting depth,
-//! message rate (a token bucket per connection) and the number of open connections per
-//! endpoint. Plain bookkeeping read by the driver ([`conn`](crate::conn)); nothing here does I/O
-//! or sends frames.
+//! message rate (a token bucket per connection), groups per connection and the number of open
+//! connections per endpoint. Plain bookkeeping read by the driver ([`conn`](crate::conn)) and
+//! the context; nothing here does I/O or sends frames.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -18,6 +18,12 @@ pub struct Limits {
     /// a `json_invalid` error frame ("nesting too deep") before any decoding, and the connection
     /// stays open. Default 64 (serde_json itself stops at 128).
     pub max_json_depth: usize,
+    /// Groups one connection may be in at once through [`Context::join`](crate::Context::join);
+    /// a join past it fails with [`LayerError::TooManyGroups`](crate::LayerError::TooManyGroups),
+    /// which a handler's `?` turns into the error frame
+    /// `{"action":"error","payload":[{"type":"too_many_groups","loc":[],"msg":"Too many groups: at most 64 per connection"}]}`.
+    /// Joining a group it is in already always succeeds. `None`: no limit. Default 64.
+    pub max_groups: Option<usize>,
     /// Messages per second a client may send; `None` disables the limit. Default `None`: the
     /// runtime cannot guess an application's traffic (and load tests measure one connection at
     /// full speed), so set it for public endpoints.
@@ -29,7 +35,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_json_depth: 64, rate: None, max_connections: Some(16 * 1024) }
+        Self { max_json_depth: 64, max_groups: Some(64), rate: None, max_connections: Some(16 * 1024) }
     }
 }
 
@@ -37,6 +43,12 @@ impl Limits {
     /// Sets [`Limits::max_json_depth`] (at least 1).
     pub fn max_json_depth(mut self, depth: usize) -> Self {
         self.max_json_depth = depth.max(1);
+        self
+    }
+
+    /// Sets [`Limits::max_groups`].
+    pub fn max_groups(mut self, max: Option<usize>) -> Self {
+        self.max_groups = max;
         self
     }
 
@@ -144,6 +156,15 @@ pub(crate) fn rate_limited(limit: &RateLimit) -> ErrorItem {
         kind: Cow::Borrowed("rate_limited"),
         loc: Vec::new(),
         msg: format!("Too many messages: at most {} per second", limit.per_second),
+    }
+}
+
+/// The error item of a join past [`Limits::max_groups`].
+pub(crate) fn too_many_groups(max: usize) -> ErrorItem {
+    ErrorItem {
+        kind: Cow::Borrowed("too_many_groups"),
+        loc: Vec::new(),
+        msg: format!("Too many groups: at most {max} per connection"),
     }
 }
 

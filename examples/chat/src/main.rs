@@ -20,6 +20,10 @@ struct Args {
     /// Seconds a client has to send its HTTP request after connecting.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     handshake_timeout: f64,
+    /// Rooms one connection may be in at once (the URL room included); a join past it gets a
+    /// `too_many_groups` error frame.
+    #[arg(long, value_name = "N", default_value_t = chanx::Limits::default().max_groups.unwrap_or(usize::MAX))]
+    max_rooms: usize,
     /// Seconds of silence (not even a pong) after which a connection is closed with 1001.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     idle_timeout: f64,
@@ -37,7 +41,10 @@ impl Args {
             std::time::Duration::try_from_secs_f64(s).with_context(|| format!("--{what} {s}"))
         };
         let rate = (self.rate_limit > 0).then(|| chanx::RateLimit::per_second(self.rate_limit));
-        let limits = chanx::Limits::default().max_connections(Some(self.max_connections)).rate(rate);
+        let limits = chanx::Limits::default()
+            .max_connections(Some(self.max_connections))
+            .max_groups(Some(self.max_rooms))
+            .rate(rate);
         Ok(chanx::Config::default()
             .idle_timeout(Some(secs(self.idle_timeout, "idle-timeout")?))
             .limits(limits))
