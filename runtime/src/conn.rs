@@ -43,6 +43,7 @@ use crate::limits::{self, Bucket, ConnCounter, ConnPermit, Verdict};
 use crate::message::Message;
 use crate::outbox::Outbox;
 use crate::protocol::{self, Ref};
+use crate::scan;
 
 /// A channel ready to be served: its service (generated glue around your handler), the hub,
 /// settings, authenticator and origin allowlist. Cheap to clone.
@@ -512,10 +513,10 @@ impl<C: Channel> Endpoint<C> {
         ctx: &'a Context<C>,
         text: &str,
     ) -> Option<Waiting<'a, C>> {
-        let scanned = match limits::check_depth(text.as_bytes(), self.config.limits.max_json_depth) {
+        let scanned = match scan::scan_frame(text, self.config.limits.max_json_depth) {
             Ok(scanned) => scanned,
             Err(item) => {
-                tracing::debug!(outcome = "too_deep", "frame refused");
+                tracing::debug!(outcome = "json_invalid", msg = %item.msg, "frame refused");
                 ctx.queue_encoded(protocol::error_items_frame(&[item]), false);
                 return None;
             }

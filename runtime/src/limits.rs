@@ -1,7 +1,8 @@
 //! Limits on what one client may ask of the server, beyond the frame size: JSON nesting depth,
 //! message rate (a token bucket per connection), groups per connection and the number of open
 //! connections per endpoint. Plain bookkeeping read by the driver ([`conn`](crate::conn)) and
-//! the context; nothing here does I/O or sends frames.
+//! the context; nothing here does I/O or sends frames. The byte scan that applies
+//! `max_json_depth` lives in [`scan`](crate::scan).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -168,58 +169,6 @@ pub(crate) fn too_many_groups(max: usize) -> ErrorItem {
     }
 }
 
-/// Checks that `text` nests arrays and objects at most `max` deep, without parsing it: brackets
-/// inside strings are skipped. Malformed JSON passes (the decoder reports it); only depth is
-/// judged here, in one pass and constant memory. The same pass notes whether the frame
-/// mentions the envelope's keys, so frames without them skip [`crate::protocol::peek_envelope`].
-pub fn check_depth(text: &[u8], max: usize) -> Result<Scanned, ErrorItem> {
-    let mut depth = 0usize;
-    let mut envelope_keys = false;
-    let mut i = 0;
-    while let Some(&b) = text.get(i) {
-        i += 1;
-        match b {
-            b'"' => {
-                envelope_keys = envelope_keys || crate::protocol::starts_envelope_key(&text[i..]);
-                // Skip the string: to its closing quote, stepping over escaped characters.
-                loop {
-                    let Some(tail) = text.get(i..) else { return Ok(Scanned { envelope_keys }) };
-                    match tail.iter().position(|&c| c == b'"' || c == b'\\') {
-                        Some(at) if text[i + at] == b'\\' => i += at + 2,
-                        Some(at) => {
-                            i += at + 1;
-                            break;
-                        }
-                        None => return Ok(Scanned { envelope_keys }),
-                    }
-                }
-            }
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return Err(ErrorItem {
-                        kind: Cow::Borrowed("json_invalid"),
-                        loc: Vec::new(),
-                        msg: format!("Invalid JSON: nesting too deep (more than {max} levels)"),
-                    });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(Scanned { envelope_keys })
-}
-
-/// What [`check_depth`] noticed on its way through a frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scanned {
-    /// A string `"ref"` or `"version"` occurs (a key of Chanx's envelope, or a value that
-    /// looks like one): the envelope must be read. `false` means neither key is present
-    /// (written without JSON escapes).
-    pub envelope_keys: bool,
-}
-
 /// Counts the open connections of one endpoint; shared by its clones.
 #[derive(Debug, Default)]
 pub(crate) struct ConnCounter {
@@ -255,34 +204,6 @@ impl Drop for ConnPermit {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn depth_counts_brackets_outside_strings() {
-        assert!(check_depth(br#"{"a":[1,{"b":2}]}"#, 3).is_ok());
-        assert!(check_depth(br#"{"a":[1,{"b":2}]}"#, 2).is_err());
-        assert!(check_depth(br#"{"a":"[[[[[[\"[[[["}"#, 1).is_ok());
-        assert!(check_depth(br#"{"a":"\\"}"#, 1).is_ok());
-        let deep = "[".repeat(100_000);
-        let err = check_depth(deep.as_bytes(), 64).expect_err("too deep");
-        assert_eq!(err.kind, "json_invalid");
-        assert!(err.msg.contains("nesting too deep"), "{}", err.msg);
-        // Closing brackets never underflow.
-        assert!(check_depth(b"]]]]{}", 1).is_ok());
-        assert!(check_depth(br#"{"a":"x\"#, 1).is_ok());
-        assert!(check_depth(br#"{"a":"x\\"#, 1).is_ok());
-        assert!(check_depth(br#"{"a":"x"#, 1).is_ok());
-    }
-
-    #[test]
-    fn depth_scan_notes_envelope_keys() {
-        let keys = |t: &str| check_depth(t.as_bytes(), 8).map(|s| s.envelope_keys);
-        assert_eq!(keys(r#"{"action":"ping"}"#), Ok(false));
-        assert_eq!(keys(r#"{"action":"ping","ref":"1"}"#), Ok(true));
-        assert_eq!(keys(r#"{"version":1,"action":"ping"}"#), Ok(true));
-        assert_eq!(keys(r#"{"action":"ping","payload":{"text":"a \"ref\" b"}}"#), Ok(false));
-        assert_eq!(keys(r#"{"action":"x","payload":"ref"}"#), Ok(true));
-        assert_eq!(keys(r#"{"refs":1,"versions":2}"#), Ok(false));
-    }
 
     #[test]
     fn bucket_refuses_then_closes_and_forgives_a_calm_second() {
