@@ -67,8 +67,8 @@
 //!   key, gets a `json_invalid` error frame before decoding ([`scan`]); past [`Limits::rate`]
 //!   (off by default) frames get `rate_limited` error frames, then 1008; past
 //!   [`Limits::max_connections`] (16,384) upgrades get HTTP 503; past [`Limits::max_groups`]
-//!   (64) a join gets a `too_many_groups` error frame; [`accept::HandshakeTimeout`] drops
-//!   sockets that send no request in time.
+//!   (64) a join gets a `too_many_groups` error frame; [`accept::serve`] gives every HTTP request
+//!   a header deadline and bounds open sockets ([`HttpLimits`]).
 //! - **Disconnect.** `on_disconnect` runs, the connection leaves its groups and is detached from
 //!   the layer; later sends to it count as `gone`. [`Hub::shutdown`] closes every connection with
 //!   1001 after flushing its outbox.
@@ -117,7 +117,7 @@ pub use hub::{BlockingHub, Hub, MetricsSnapshot};
 pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
 #[cfg(feature = "redis")]
 pub use layer::{RedisConfig, RedisLayer};
-pub use limits::{Limits, RateLimit};
+pub use limits::{HttpLimits, Limits, RateLimit};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};
 
 /// Re-exports used by generated code; not part of the stable API.

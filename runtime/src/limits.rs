@@ -1,8 +1,9 @@
 //! Limits on what one client may ask of the server, beyond the frame size: JSON nesting depth,
-//! message rate (a token bucket per connection), groups per connection and the number of open
-//! connections per endpoint. Plain bookkeeping read by the driver ([`conn`](crate::conn)) and
-//! the context; nothing here does I/O or sends frames. The byte scan that applies
-//! `max_json_depth` lives in [`scan`](crate::scan).
+//! message rate (a token bucket per connection), groups per connection, the number of open
+//! connections per endpoint, and the HTTP server's header deadline and socket bound
+//! ([`HttpLimits`]). Plain bookkeeping read by the driver ([`conn`](crate::conn)), the context
+//! and [`accept`](crate::accept); nothing here does I/O or sends frames. The byte scan that
+//! applies `max_json_depth` lives in [`scan`](crate::scan).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -60,6 +61,43 @@ impl Limits {
     }
 
     /// Sets [`Limits::max_connections`].
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.max_connections = max;
+        self
+    }
+}
+
+/// Limits of the HTTP/1.1 server in front of the upgrade ([`crate::accept::serve`]); part of
+/// [`Config`](crate::Config) ([`Config::http`](crate::Config::http)). Server-wide: pass the
+/// `http` of one channel's config (or of `Config::default()`) to `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Time a client has to send the complete header of each request, the first and every
+    /// keep-alive one, counted from when the server starts waiting for it (so an idle
+    /// keep-alive connection is closed after it too); past it the socket is closed. Once a
+    /// connection is a WebSocket, [`Config::idle_timeout`](crate::Config::idle_timeout) takes
+    /// over. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// Sockets open at once, WebSockets included; past it a new socket is closed as soon as it is
+    /// accepted. `None`: no limit. Default 17,408: the 16,384 WebSockets of
+    /// [`Limits::max_connections`] and 1,024 more for plain HTTP and handshakes.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { header_read_timeout: Duration::from_secs(10), max_connections: Some(16 * 1024 + 1024) }
+    }
+}
+
+impl HttpLimits {
+    /// Sets [`HttpLimits::header_read_timeout`].
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`HttpLimits::max_connections`].
     pub fn max_connections(mut self, max: Option<usize>) -> Self {
         self.max_connections = max;
         self
