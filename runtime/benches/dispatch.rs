@@ -1,6 +1,7 @@
 //! Per-frame cost of the runtime on the generated `chat` channel:
 //! - `decode`: `ClientMessage::decode` (parse + validate) of typical frames;
 //! - `envelope`: the `ref` peek and the reply stamp;
+//! - `scan`: the byte scan of a client frame before decoding (depth, envelope keys);
 //! - `frame_roundtrip`: one client frame through the whole driver in memory (read, envelope,
 //!   decode, validate, dispatch, encode, outbox, writer) and its reply back;
 //! - `broadcast`: one typed message to a group of 100 connections (encoded once).
@@ -89,6 +90,15 @@ fn envelope(c: &mut Criterion) {
     let r = protocol::Ref::new("req-17");
     let reply = ServerMessage::PongMessage(PongMessage { payload: () }).encode().into_owned();
     g.bench_function("stamp_reply", |b| b.iter(|| r.stamp(std::hint::black_box(reply.clone()))));
+    g.finish();
+}
+
+/// The byte scan every client frame gets before decoding (nesting depth, envelope keys).
+fn scan(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scan");
+    for (name, frame) in [("ping", PING), ("chat", CHAT), ("chat_with_ref", CHAT_REF)] {
+        g.bench_function(name, |b| b.iter(|| chanx::scan::scan_frame(std::hint::black_box(frame), 64)));
+    }
     g.finish();
 }
 
@@ -243,6 +253,6 @@ fn broadcast(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3)).sample_size(30);
-    targets = decode, envelope, frame_roundtrip, broadcast
+    targets = decode, envelope, scan, frame_roundtrip, broadcast
 }
 criterion_main!(benches);

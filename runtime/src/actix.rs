@@ -7,6 +7,34 @@
 //!
 //! actix-web's `HttpServer` leaves Nagle's algorithm on for accepted sockets, so small frames wait
 //! for the peer's delayed ACK; pass [`nodelay`] to `HttpServer::on_connect` to set `TCP_NODELAY`.
+//!
+//! # HTTP limits
+//! actix-web runs its own HTTP server, so [`HttpLimits`](crate::HttpLimits) and
+//! [`accept::serve`](crate::accept) do not apply; set its builder instead. What actix-web 4
+//! (actix-http 3.11) covers:
+//! - `client_request_timeout` (default 5 s) limits the head of the **first** request of a
+//!   socket (408, then close);
+//! - after a response, `keep_alive` (default 5 s) closes an idle socket, but the first byte of
+//!   the next request stops that timer and nothing limits the rest of its head: a client that
+//!   drips a keep-alive request holds its socket. A WebSocket server needs no keep-alive (each
+//!   upgrade is one request), so turn it off and every socket carries one request, under
+//!   `client_request_timeout`;
+//! - `max_connections` (default 25,000) is **per worker**, and at the limit the server stops
+//!   accepting (new sockets wait in the listen backlog) rather than closing them. These events
+//!   are not counted in [`Hub::metrics`](crate::Hub::metrics).
+//!
+//! ```no_run
+//! # fn run() -> std::io::Result<actix_web::dev::Server> {
+//! use actix_web::{App, HttpServer, http::KeepAlive};
+//! let http = chanx::HttpLimits::default();
+//! Ok(HttpServer::new(App::new)
+//!     .client_request_timeout(http.header_read_timeout)
+//!     .keep_alive(KeepAlive::Disabled)
+//!     .max_connections(http.max_connections.unwrap_or(25_000))
+//!     .bind("127.0.0.1:0")?
+//!     .run())
+//! # }
+//! ```
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

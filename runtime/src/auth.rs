@@ -123,11 +123,12 @@ where
     }
 }
 
-/// Checks the `Origin` header against an allowlist of exact origins (`https://app.example`).
+/// Checks the `Origin` header against an allowlist of origins (`https://app.example`).
 ///
 /// An empty list allows every origin. A request without `Origin` (not from a browser) is allowed:
 /// the check exists against cross-site WebSocket hijacking, which only browsers can be tricked
-/// into.
+/// into. Both sides are compared as [`normalize_origin`] writes them, so `https://app.example:443`
+/// is `https://app.example`.
 pub(crate) fn origin_allowed(allowed: &[String], headers: &http::HeaderMap) -> bool {
     if allowed.is_empty() {
         return true;
@@ -138,8 +139,34 @@ pub(crate) fn origin_allowed(allowed: &[String], headers: &http::HeaderMap) -> b
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let origin = origin.trim().trim_end_matches('/');
-    allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    let origin = normalize_origin(origin);
+    allowed.iter().any(|a| normalize_origin(a) == origin)
+}
+
+/// An origin as compared by the allowlist: scheme and host in lower case, the port left out
+/// when it is the scheme's default (80 for `http`/`ws`, 443 for `https`/`wss`), no trailing `/`.
+/// Text that is not `scheme://host[:port]` (such as a browser's `null`) is only trimmed and
+/// lower-cased, so it matches itself and nothing else.
+pub(crate) fn normalize_origin(origin: &str) -> String {
+    let trimmed = origin.trim().trim_end_matches('/');
+    let parsed = http::Uri::try_from(trimmed).ok().and_then(|uri| {
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let authority = uri.authority()?;
+        if authority.as_str().contains('@') || uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+            return None;
+        }
+        let host = authority.host().to_ascii_lowercase();
+        let default = match scheme.as_str() {
+            "http" | "ws" => Some(80),
+            "https" | "wss" => Some(443),
+            _ => None,
+        };
+        Some(match authority.port_u16() {
+            Some(port) if Some(port) != default => format!("{scheme}://{host}:{port}"),
+            _ => format!("{scheme}://{host}"),
+        })
+    });
+    parsed.unwrap_or_else(|| trimmed.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -167,5 +194,39 @@ mod tests {
         headers.insert(http::header::ORIGIN, "https://evil.example".parse().expect("valid"));
         assert!(!origin_allowed(&allowed, &headers));
         assert!(origin_allowed(&[], &headers));
+    }
+
+    #[test]
+    fn an_explicit_default_port_is_the_same_origin() {
+        let allowed = vec!["https://example.com".to_owned(), "http://plain.example:8080/".to_owned()];
+        let allows = |origin: &str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(http::header::ORIGIN, origin.parse().expect("valid header"));
+            origin_allowed(&allowed, &headers)
+        };
+        for origin in ["https://example.com", "https://example.com:443", "HTTPS://Example.COM:443/"] {
+            assert!(allows(origin), "{origin}");
+        }
+        assert!(allows("http://plain.example:8080"));
+        for origin in [
+            "https://example.com:8443",
+            "http://example.com",
+            "http://example.com:443",
+            "http://plain.example",
+            "http://plain.example:80",
+            "https://example.com.evil.example",
+            "https://user@example.com",
+            "null",
+        ] {
+            assert!(!allows(origin), "{origin}");
+        }
+        // Listed with its default port, an origin matches the browser's form without one.
+        let listed = ["http://example.com:80".to_owned()];
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::ORIGIN, "http://example.com".parse().expect("valid header"));
+        assert!(origin_allowed(&listed, &headers));
+        assert_eq!(normalize_origin("wss://h.example:443"), "wss://h.example");
+        assert_eq!(normalize_origin("ws://h.example:80"), "ws://h.example");
+        assert_eq!(normalize_origin(" null "), "null");
     }
 }

@@ -4,7 +4,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::message::Message;
+use crate::layer::LayerError;
+use crate::message::{ErrorItem, Message};
 
 /// A boxed, sendable future, as returned by [`Service`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -79,22 +80,45 @@ pub enum ParamsError {
 }
 
 /// A handler failed. The client gets `{"action": "error", "payload": {"detail": ...}}` with the
-/// public detail only; the source is logged, never sent.
+/// public detail only (the source is logged, never sent), or, for an error built from items
+/// ([`HandlerError::items`]), `{"action": "error", "payload": [{"type", "loc", "msg"}, ...]}`.
 #[derive(Debug)]
 pub struct HandlerError {
     detail: String,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    items: Vec<ErrorItem>,
 }
 
 impl HandlerError {
     /// An error whose `detail` is shown to the client as is.
     pub fn public(detail: impl Into<String>) -> Self {
-        Self { detail: detail.into(), source: None }
+        Self { detail: detail.into(), source: None, items: Vec::new() }
     }
 
     /// An internal error: logged, and the client sees a generic detail.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self { detail: "Failed to process message".to_owned(), source: Some(source.into()) }
+        Self::from_source(source.into())
+    }
+
+    /// An error sent as error items, in the shape of a refused frame (`type`, `loc`, `msg`);
+    /// its detail is the first item's `msg`.
+    pub fn items(items: Vec<ErrorItem>) -> Self {
+        let detail = items.first().map_or_else(|| "Failed to process message".to_owned(), |i| i.msg.clone());
+        Self { detail, source: None, items }
+    }
+
+    /// The items the client gets instead of a detail (empty for a detail error).
+    pub fn error_items(&self) -> &[ErrorItem] {
+        &self.items
+    }
+
+    /// An internal error, except a limit the client ran into (a join past
+    /// [`Limits::max_groups`](crate::Limits::max_groups)), which the client is told about.
+    fn from_source(source: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        if let Some(LayerError::TooManyGroups { max }) = source.downcast_ref::<LayerError>() {
+            return Self::items(vec![crate::limits::too_many_groups(*max)]);
+        }
+        Self { detail: "Failed to process message".to_owned(), source: Some(source), items: Vec::new() }
     }
 
     /// The text sent to the client.
@@ -116,7 +140,7 @@ impl std::fmt::Display for HandlerError {
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for HandlerError {
     fn from(e: E) -> Self {
-        Self::internal(e)
+        Self::from_source(Box::new(e))
     }
 }
 

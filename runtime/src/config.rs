@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::limits::Limits;
+use crate::limits::{HttpLimits, Limits};
 
 /// What happens when a delivery finds a connection's outbox full.
 ///
@@ -65,8 +65,11 @@ pub struct Config {
     pub auth_failure: AuthFailure,
     /// Read buffer of each socket, for adapters that have one (axum). Default 4 KiB.
     pub read_buffer_size: usize,
-    /// JSON nesting depth, message rate and connection count limits (see [`Limits`]).
+    /// JSON nesting depth, message rate, group and connection count limits (see [`Limits`]).
     pub limits: Limits,
+    /// The HTTP server's header deadline and socket bound, read by
+    /// [`accept::serve`](crate::accept::serve) (see [`HttpLimits`]).
+    pub http: HttpLimits,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             auth_failure: AuthFailure::default(),
             read_buffer_size: 4 * 1024,
             limits: Limits::default(),
+            http: HttpLimits::default(),
         }
     }
 }
@@ -151,6 +155,12 @@ impl Config {
     /// Sets [`Config::limits`].
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Sets [`Config::http`].
+    pub fn http(mut self, http: HttpLimits) -> Self {
+        self.http = http;
         self
     }
 }

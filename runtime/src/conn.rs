@@ -43,6 +43,7 @@ use crate::limits::{self, Bucket, ConnCounter, ConnPermit, Verdict};
 use crate::message::Message;
 use crate::outbox::Outbox;
 use crate::protocol::{self, Ref};
+use crate::scan;
 
 /// A channel ready to be served: its service (generated glue around your handler), the hub,
 /// settings, authenticator and origin allowlist. Cheap to clone.
@@ -148,7 +149,9 @@ impl<C: Channel> Endpoint<C> {
         self
     }
 
-    /// Allows only these origins (exact `scheme://host[:port]`); browsers from elsewhere get 403.
+    /// Allows only these origins (`scheme://host[:port]`); browsers from elsewhere get 403.
+    /// Scheme and host compare case-insensitively and a default port may be written or not
+    /// (`https://app.example:443` is `https://app.example`).
     pub fn allow_origins<I, S>(mut self, origins: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -267,6 +270,7 @@ impl<C: Channel> Endpoint<C> {
                     accepted.path,
                     accepted.auth,
                     self.hub.clone(),
+                    self.config.limits.max_groups,
                 );
                 self.serve(&ctx, stream, transport).await;
                 for group in ctx.groups() {
@@ -302,7 +306,12 @@ impl<C: Channel> Endpoint<C> {
             Ok(Ok(())) => true,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, cause = ?e.cause(), "on_connect failed");
-                ctx.send_encoded(protocol::error_detail_frame(e.detail()), false);
+                let frame = if e.error_items().is_empty() {
+                    protocol::error_detail_frame(e.detail())
+                } else {
+                    protocol::error_items_frame(e.error_items())
+                };
+                ctx.send_encoded(frame, false);
                 shared.request_close(
                     Some(CloseFrame::new(close_code::INTERNAL_ERROR, e.detail().to_owned())),
                     true,
@@ -504,10 +513,10 @@ impl<C: Channel> Endpoint<C> {
         ctx: &'a Context<C>,
         text: &str,
     ) -> Option<Waiting<'a, C>> {
-        let scanned = match limits::check_depth(text.as_bytes(), self.config.limits.max_json_depth) {
+        let scanned = match scan::scan_frame(text, self.config.limits.max_json_depth) {
             Ok(scanned) => scanned,
             Err(item) => {
-                tracing::debug!(outcome = "too_deep", "frame refused");
+                tracing::debug!(outcome = "json_invalid", msg = %item.msg, "frame refused");
                 ctx.queue_encoded(protocol::error_items_frame(&[item]), false);
                 return None;
             }
@@ -634,14 +643,15 @@ impl<C: Channel> Endpoint<C> {
             Ok(Ok(None)) => "ok",
             Ok(Err(e)) => {
                 self.hub.metrics_handle().count_handler_failure();
-                let detail = match e.cause() {
+                let frame = match e.cause() {
                     Some(cause) => {
                         span.in_scope(|| tracing::warn!(error = %cause, "handler failed"));
-                        format!("Failed to process message for {action}")
+                        protocol::error_detail_frame(&format!("Failed to process message for {action}"))
                     }
-                    None => e.detail().to_owned(),
+                    None if !e.error_items().is_empty() => protocol::error_items_frame(e.error_items()),
+                    None => protocol::error_detail_frame(e.detail()),
                 };
-                ctx.queue_encoded(protocol::error_detail_frame(&detail), false);
+                ctx.queue_encoded(frame, false);
                 "error"
             }
             Err(panic) => {

@@ -29,6 +29,8 @@ pub struct Context<C: Channel> {
     path: String,
     auth: Option<AuthData>,
     groups: Mutex<Vec<String>>,
+    /// [`Limits::max_groups`](crate::Limits::max_groups).
+    max_groups: Option<usize>,
     current_ref: Mutex<Option<Ref>>,
     /// Whether `current_ref` holds a value: most frames carry no `ref`, and this spares them
     /// the lock.
@@ -55,6 +57,7 @@ impl<C: Channel> Context<C> {
         path: String,
         auth: Option<AuthData>,
         hub: Hub,
+        max_groups: Option<usize>,
     ) -> Self {
         Self {
             conn,
@@ -63,6 +66,7 @@ impl<C: Channel> Context<C> {
             path,
             auth,
             groups: Mutex::default(),
+            max_groups,
             current_ref: Mutex::default(),
             has_ref: AtomicBool::new(false),
             hub,
@@ -90,17 +94,39 @@ impl<C: Channel> Context<C> {
     }
 
     /// Joins a group at run time; the connection leaves it when it ends.
+    ///
+    /// A connection is in at most [`Limits::max_groups`](crate::Limits::max_groups) groups: a
+    /// join past it fails with [`LayerError::TooManyGroups`] (counted in
+    /// [`MetricsSnapshot::groups_refused`](crate::MetricsSnapshot::groups_refused)), which a
+    /// handler's `?` sends as a `too_many_groups` error frame. Joining a group the connection is
+    /// in already always succeeds. [`Hub::group_add`] is the server's own call and not limited.
     pub async fn join(&self, group: impl Into<String>) -> Result<(), LayerError> {
         let group = group.into();
-        self.hub.layer().group_add(&group, &self.conn.id).await?;
-        let mut groups = self.lock_groups();
-        if !groups.contains(&group) {
-            // Most connections join one group: room for exactly one (a growing `Vec` starts at
-            // four), since every connection keeps this list.
-            groups.reserve_exact(1);
-            groups.push(group);
+        // The place is taken before the layer is asked, so joins that overlap cannot pass the
+        // limit together; a failed add gives it back.
+        let reserved = {
+            let mut groups = self.lock_groups();
+            if groups.contains(&group) {
+                false
+            } else {
+                if let Some(max) = self.max_groups.filter(|&max| groups.len() >= max) {
+                    drop(groups);
+                    self.hub.metrics_handle().count_group_refused();
+                    tracing::debug!(group = %group, max, "join refused: too many groups");
+                    return Err(LayerError::TooManyGroups { max });
+                }
+                // Most connections join one group: room for exactly one (a growing `Vec` starts
+                // at four), since every connection keeps this list.
+                groups.reserve_exact(1);
+                groups.push(group.clone());
+                true
+            }
+        };
+        let added = self.hub.layer().group_add(&group, &self.conn.id).await;
+        if added.is_err() && reserved {
+            self.lock_groups().retain(|g| g != &group);
         }
-        Ok(())
+        added
     }
 
     /// Leaves a group (leaving one it is not in is not an error).

@@ -29,6 +29,10 @@ pub struct Metrics {
     rate_limited: AtomicU64,
     rate_closed: AtomicU64,
     refused_full: AtomicU64,
+    groups_refused: AtomicU64,
+    http_open: AtomicUsize,
+    http_header_timeouts: AtomicU64,
+    http_refused_full: AtomicU64,
     no_active: Notify,
 }
 
@@ -60,6 +64,33 @@ impl Metrics {
     pub(crate) fn count_refused_full(&self) {
         self.refused_full.fetch_add(1, Ordering::Relaxed);
     }
+    pub(crate) fn count_group_refused(&self) {
+        self.groups_refused.fetch_add(1, Ordering::Relaxed);
+    }
+    #[cfg(feature = "axum")]
+    pub(crate) fn count_http_header_timeout(&self) {
+        self.http_header_timeouts.fetch_add(1, Ordering::Relaxed);
+    }
+    #[cfg(feature = "axum")]
+    pub(crate) fn http_header_timeouts(&self) -> u64 {
+        self.http_header_timeouts.load(Ordering::Relaxed)
+    }
+    #[cfg(feature = "axum")]
+    pub(crate) fn count_http_refused_full(&self) {
+        self.http_refused_full.fetch_add(1, Ordering::Relaxed);
+    }
+    #[cfg(feature = "axum")]
+    pub(crate) fn http_refused_full(&self) -> u64 {
+        self.http_refused_full.load(Ordering::Relaxed)
+    }
+    #[cfg(feature = "axum")]
+    pub(crate) fn http_opened(&self) {
+        self.http_open.fetch_add(1, Ordering::Relaxed);
+    }
+    #[cfg(feature = "axum")]
+    pub(crate) fn http_closed(&self) {
+        self.http_open.fetch_sub(1, Ordering::Relaxed);
+    }
     pub(crate) fn connection_opened(&self) {
         self.opened.fetch_add(1, Ordering::Relaxed);
         self.active.fetch_add(1, Ordering::SeqCst);
@@ -83,6 +114,10 @@ impl Metrics {
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
             rate_closed: self.rate_closed.load(Ordering::Relaxed),
             refused_full: self.refused_full.load(Ordering::Relaxed),
+            groups_refused: self.groups_refused.load(Ordering::Relaxed),
+            http_open: self.http_open.load(Ordering::Relaxed),
+            http_header_timeouts: self.http_header_timeouts.load(Ordering::Relaxed),
+            http_refused_full: self.http_refused_full.load(Ordering::Relaxed),
         }
     }
 }
@@ -112,6 +147,17 @@ pub struct MetricsSnapshot {
     pub rate_closed: u64,
     /// Upgrades refused with HTTP 503 because the endpoint had its maximum of connections.
     pub refused_full: u64,
+    /// Joins refused because the connection was in its maximum of groups
+    /// ([`Limits::max_groups`](crate::Limits::max_groups)).
+    pub groups_refused: u64,
+    /// Sockets open in [`accept::serve`](crate::accept::serve), upgraded ones included.
+    pub http_open: usize,
+    /// Sockets [`accept::serve`](crate::accept::serve) closed because a request header was not
+    /// complete before [`HttpLimits::header_read_timeout`](crate::HttpLimits::header_read_timeout).
+    pub http_header_timeouts: u64,
+    /// Sockets [`accept::serve`](crate::accept::serve) closed at accept because
+    /// [`HttpLimits::max_connections`](crate::HttpLimits::max_connections) were open.
+    pub http_refused_full: u64,
 }
 
 /// Where a captured message went.

@@ -153,6 +153,13 @@ pub enum LayerError {
         /// What the backend expects.
         reason: &'static str,
     },
+    /// The connection is in [`Limits::max_groups`](crate::Limits::max_groups) groups already.
+    /// A handler's `?` turns it into a `too_many_groups` error frame.
+    #[error("the connection is in {max} groups already, the most allowed")]
+    TooManyGroups {
+        /// The limit.
+        max: usize,
+    },
     /// The backend failed.
     #[error("channel layer backend failed")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),

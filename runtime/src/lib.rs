@@ -63,10 +63,12 @@
 //! - **Limits.** Frames over [`Config::max_frame_size`] (1 MiB) close with 1009, invalid UTF-8
 //!   with 1007, silence longer than [`Config::idle_timeout`] with 1001; the writer pings every
 //!   [`Config::ping_interval`] and drops a connection whose write exceeds the write timeout.
-//!   JSON nested deeper than [`Limits::max_json_depth`] (64) gets a `json_invalid` error frame
-//!   before decoding; past [`Limits::rate`] (off by default) frames get `rate_limited` error
-//!   frames, then 1008; past [`Limits::max_connections`] (16,384) upgrades get HTTP 503;
-//!   [`accept::HandshakeTimeout`] drops sockets that send no request in time.
+//!   JSON nested deeper than [`Limits::max_json_depth`] (64), or with an object that repeats a
+//!   key, gets a `json_invalid` error frame before decoding ([`scan`]); past [`Limits::rate`]
+//!   (off by default) frames get `rate_limited` error frames, then 1008; past
+//!   [`Limits::max_connections`] (16,384) upgrades get HTTP 503; past [`Limits::max_groups`]
+//!   (64) a join gets a `too_many_groups` error frame; [`accept::serve`] gives every HTTP request
+//!   a header deadline and bounds open sockets ([`HttpLimits`]).
 //! - **Disconnect.** `on_disconnect` runs, the connection leaves its groups and is detached from
 //!   the layer; later sends to it count as `gone`. [`Hub::shutdown`] closes every connection with
 //!   1001 after flushing its outbox.
@@ -101,6 +103,7 @@ pub mod message;
 mod outbox;
 pub mod protocol;
 pub mod route;
+pub mod scan;
 pub mod schema;
 mod signal;
 #[cfg(feature = "testing")]
@@ -120,7 +123,7 @@ pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use layer::{RedisConfig, RedisLayer};
-pub use limits::{Limits, RateLimit};
+pub use limits::{HttpLimits, Limits, RateLimit};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};
 
 /// Re-exports used by generated code; not part of the stable API.

@@ -1,7 +1,9 @@
 //! Limits on what one client may ask of the server, beyond the frame size: JSON nesting depth,
-//! message rate (a token bucket per connection) and the number of open connections per
-//! endpoint. Plain bookkeeping read by the driver ([`conn`](crate::conn)); nothing here does I/O
-//! or sends frames.
+//! message rate (a token bucket per connection), groups per connection, the number of open
+//! connections per endpoint, and the HTTP server's header deadline and socket bound
+//! ([`HttpLimits`]). Plain bookkeeping read by the driver ([`conn`](crate::conn)), the context
+//! and [`accept`](crate::accept); nothing here does I/O or sends frames. The byte scan that
+//! applies `max_json_depth` lives in [`scan`](crate::scan).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -18,6 +20,12 @@ pub struct Limits {
     /// a `json_invalid` error frame ("nesting too deep") before any decoding, and the connection
     /// stays open. Default 64 (serde_json itself stops at 128).
     pub max_json_depth: usize,
+    /// Groups one connection may be in at once through [`Context::join`](crate::Context::join);
+    /// a join past it fails with [`LayerError::TooManyGroups`](crate::LayerError::TooManyGroups),
+    /// which a handler's `?` turns into the error frame
+    /// `{"action":"error","payload":[{"type":"too_many_groups","loc":[],"msg":"Too many groups: at most 64 per connection"}]}`.
+    /// Joining a group it is in already always succeeds. `None`: no limit. Default 64.
+    pub max_groups: Option<usize>,
     /// Messages per second a client may send; `None` disables the limit. Default `None`: the
     /// runtime cannot guess an application's traffic (and load tests measure one connection at
     /// full speed), so set it for public endpoints.
@@ -29,7 +37,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_json_depth: 64, rate: None, max_connections: Some(16 * 1024) }
+        Self { max_json_depth: 64, max_groups: Some(64), rate: None, max_connections: Some(16 * 1024) }
     }
 }
 
@@ -40,6 +48,12 @@ impl Limits {
         self
     }
 
+    /// Sets [`Limits::max_groups`].
+    pub fn max_groups(mut self, max: Option<usize>) -> Self {
+        self.max_groups = max;
+        self
+    }
+
     /// Sets [`Limits::rate`].
     pub fn rate(mut self, rate: Option<RateLimit>) -> Self {
         self.rate = rate;
@@ -47,6 +61,43 @@ impl Limits {
     }
 
     /// Sets [`Limits::max_connections`].
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.max_connections = max;
+        self
+    }
+}
+
+/// Limits of the HTTP/1.1 server in front of the upgrade ([`crate::accept::serve`]); part of
+/// [`Config`](crate::Config) ([`Config::http`](crate::Config::http)). Server-wide: pass the
+/// `http` of one channel's config (or of `Config::default()`) to `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Time a client has to send the complete header of each request, the first and every
+    /// keep-alive one, counted from when the server starts waiting for it (so an idle
+    /// keep-alive connection is closed after it too); past it the socket is closed. Once a
+    /// connection is a WebSocket, [`Config::idle_timeout`](crate::Config::idle_timeout) takes
+    /// over. Default 10 s.
+    pub header_read_timeout: Duration,
+    /// Sockets open at once, WebSockets included; past it a new socket is closed as soon as it is
+    /// accepted. `None`: no limit. Default 17,408: the 16,384 WebSockets of
+    /// [`Limits::max_connections`] and 1,024 more for plain HTTP and handshakes.
+    pub max_connections: Option<usize>,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { header_read_timeout: Duration::from_secs(10), max_connections: Some(16 * 1024 + 1024) }
+    }
+}
+
+impl HttpLimits {
+    /// Sets [`HttpLimits::header_read_timeout`].
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`HttpLimits::max_connections`].
     pub fn max_connections(mut self, max: Option<usize>) -> Self {
         self.max_connections = max;
         self
@@ -147,56 +198,13 @@ pub(crate) fn rate_limited(limit: &RateLimit) -> ErrorItem {
     }
 }
 
-/// Checks that `text` nests arrays and objects at most `max` deep, without parsing it: brackets
-/// inside strings are skipped. Malformed JSON passes (the decoder reports it); only depth is
-/// judged here, in one pass and constant memory. The same pass notes whether the frame
-/// mentions the envelope's keys, so frames without them skip [`crate::protocol::peek_envelope`].
-pub fn check_depth(text: &[u8], max: usize) -> Result<Scanned, ErrorItem> {
-    let mut depth = 0usize;
-    let mut envelope_keys = false;
-    let mut i = 0;
-    while let Some(&b) = text.get(i) {
-        i += 1;
-        match b {
-            b'"' => {
-                envelope_keys = envelope_keys || crate::protocol::starts_envelope_key(&text[i..]);
-                // Skip the string: to its closing quote, stepping over escaped characters.
-                loop {
-                    let Some(tail) = text.get(i..) else { return Ok(Scanned { envelope_keys }) };
-                    match tail.iter().position(|&c| c == b'"' || c == b'\\') {
-                        Some(at) if text[i + at] == b'\\' => i += at + 2,
-                        Some(at) => {
-                            i += at + 1;
-                            break;
-                        }
-                        None => return Ok(Scanned { envelope_keys }),
-                    }
-                }
-            }
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return Err(ErrorItem {
-                        kind: Cow::Borrowed("json_invalid"),
-                        loc: Vec::new(),
-                        msg: format!("Invalid JSON: nesting too deep (more than {max} levels)"),
-                    });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+/// The error item of a join past [`Limits::max_groups`].
+pub(crate) fn too_many_groups(max: usize) -> ErrorItem {
+    ErrorItem {
+        kind: Cow::Borrowed("too_many_groups"),
+        loc: Vec::new(),
+        msg: format!("Too many groups: at most {max} per connection"),
     }
-    Ok(Scanned { envelope_keys })
-}
-
-/// What [`check_depth`] noticed on its way through a frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scanned {
-    /// A string `"ref"` or `"version"` occurs (a key of Chanx's envelope, or a value that
-    /// looks like one): the envelope must be read. `false` means neither key is present
-    /// (written without JSON escapes).
-    pub envelope_keys: bool,
 }
 
 /// Counts the open connections of one endpoint; shared by its clones.
@@ -234,34 +242,6 @@ impl Drop for ConnPermit {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn depth_counts_brackets_outside_strings() {
-        assert!(check_depth(br#"{"a":[1,{"b":2}]}"#, 3).is_ok());
-        assert!(check_depth(br#"{"a":[1,{"b":2}]}"#, 2).is_err());
-        assert!(check_depth(br#"{"a":"[[[[[[\"[[[["}"#, 1).is_ok());
-        assert!(check_depth(br#"{"a":"\\"}"#, 1).is_ok());
-        let deep = "[".repeat(100_000);
-        let err = check_depth(deep.as_bytes(), 64).expect_err("too deep");
-        assert_eq!(err.kind, "json_invalid");
-        assert!(err.msg.contains("nesting too deep"), "{}", err.msg);
-        // Closing brackets never underflow.
-        assert!(check_depth(b"]]]]{}", 1).is_ok());
-        assert!(check_depth(br#"{"a":"x\"#, 1).is_ok());
-        assert!(check_depth(br#"{"a":"x\\"#, 1).is_ok());
-        assert!(check_depth(br#"{"a":"x"#, 1).is_ok());
-    }
-
-    #[test]
-    fn depth_scan_notes_envelope_keys() {
-        let keys = |t: &str| check_depth(t.as_bytes(), 8).map(|s| s.envelope_keys);
-        assert_eq!(keys(r#"{"action":"ping"}"#), Ok(false));
-        assert_eq!(keys(r#"{"action":"ping","ref":"1"}"#), Ok(true));
-        assert_eq!(keys(r#"{"version":1,"action":"ping"}"#), Ok(true));
-        assert_eq!(keys(r#"{"action":"ping","payload":{"text":"a \"ref\" b"}}"#), Ok(false));
-        assert_eq!(keys(r#"{"action":"x","payload":"ref"}"#), Ok(true));
-        assert_eq!(keys(r#"{"refs":1,"versions":2}"#), Ok(false));
-    }
 
     #[test]
     fn bucket_refuses_then_closes_and_forgives_a_calm_second() {

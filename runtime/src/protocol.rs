@@ -162,7 +162,7 @@ pub fn peek_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
 }
 
 /// [`peek_envelope`] without its first look for the keys, for a caller that has already seen
-/// them (the reader's depth scan notes them, see [`crate::limits::check_depth`]).
+/// them (the reader's scan notes them, see [`crate::scan::scan_frame`]).
 pub(crate) fn read_envelope(frame: &str) -> Result<Option<Ref>, Vec<ErrorItem>> {
     let Ok(keys) = serde_json::from_str::<EnvelopeKeys>(frame) else {
         return Ok(None);

@@ -442,7 +442,15 @@ impl<C: Channel> TestContext<C> {
         let mailbox = crate::layer::Mailbox::new(shared.clone());
         layer.attach(mailbox.clone());
         let path = C::ADDRESS.unwrap_or_default().to_owned();
-        let ctx = crate::Context::new(shared, mailbox, params, path, auth, hub.clone());
+        let ctx = crate::Context::new(
+            shared,
+            mailbox,
+            params,
+            path,
+            auth,
+            hub.clone(),
+            crate::Limits::default().max_groups,
+        );
         Self { ctx, hub: hub.clone() }
     }
 

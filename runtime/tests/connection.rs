@@ -215,14 +215,14 @@ async fn completion_frames_when_enabled(via: Via) {
     let ep = endpoint_with(&app, &hub).with_config(Config::default().send_completion(true));
     let s = Served::start(via, ep).await;
     let mut a = s.connect("/ws/chat/lobby").await;
-    let mut b = s.connect("/ws/chat/lobby").await;
-
     a.send_with_ref(&ping(), "x").await;
     assert_eq!(a.receive_json().await, json!({"action": "pong", "payload": null, "version": 1, "ref": "x"}));
     assert_eq!(
         a.receive_json().await,
         json!({"action": "complete", "payload": null, "version": 1, "ref": "x"})
     );
+    // `a` has been answered, so its `on_connect` has run: `b` is `app.ids[1]`.
+    let mut b = s.connect("/ws/chat/lobby").await;
 
     b.send(&ping()).await;
     assert_eq!(b.receive_all_messages("complete").await, vec![json!({"action": "pong", "payload": null})]);

@@ -13,7 +13,8 @@ use support::*;
 on_every_transport!(
     too_deep_json_gets_an_error_frame,
     over_the_rate_gets_errors_then_1008,
-    connections_past_the_maximum_get_503
+    connections_past_the_maximum_get_503,
+    joins_past_the_group_cap_get_an_error_frame
 );
 
 async fn too_deep_json_gets_an_error_frame(via: Via) {
@@ -81,4 +82,38 @@ async fn connections_past_the_maximum_get_503(via: Via) {
     let mut c = admitted.expect("a place freed up");
     c.send(&ping()).await;
     assert_eq!(c.receive_json().await["action"], "pong");
+}
+
+async fn joins_past_the_group_cap_get_an_error_frame(via: Via) {
+    let hub = Hub::memory();
+    let cfg = Config::default().limits(Limits::default().max_groups(Some(3)));
+    let s = Served::start(via, endpoint(&hub).with_config(cfg)).await;
+    let mut c = s.connect("/ws/chat/lobby").await;
+    // The URL room is one of the three.
+    assert_eq!(joined(&mut c, "a").await["payload"]["rooms"], json!(["lobby", "a"]));
+    assert_eq!(joined(&mut c, "b").await["payload"]["rooms"], json!(["lobby", "a", "b"]));
+    let refused = json!({"action": "error", "payload": [
+        {"type": "too_many_groups", "loc": [], "msg": "Too many groups: at most 3 per connection"}
+    ], "version": 1, "ref": "c"});
+    assert_eq!(joined(&mut c, "c").await, refused);
+    // The refused join did not reach the group layer.
+    assert_eq!(hub.broadcast("c", &pong()).await.map(|r| r.delivered).ok(), Some(0));
+    // At the cap, a group it is in already may be joined again; after a leave there is room.
+    assert_eq!(joined(&mut c, "a").await["payload"]["rooms"], json!(["lobby", "a", "b"]));
+    c.send(&leave("b")).await;
+    assert_eq!(c.receive_json().await["payload"]["rooms"], json!(["lobby", "a"]));
+    assert_eq!(joined(&mut c, "c").await["payload"]["rooms"], json!(["lobby", "a", "c"]));
+    assert_eq!(hub.broadcast("c", &pong()).await.map(|r| r.delivered).ok(), Some(1));
+    assert_eq!(c.receive_json().await["action"], "pong");
+    assert_eq!(hub.metrics().groups_refused, 1);
+}
+
+/// Sends a join with the room as its ref; returns the reply.
+async fn joined(c: &mut chanx::testing::Communicator<chat::Chat>, room: &str) -> serde_json::Value {
+    c.send_raw(format!(r#"{{"action":"join","payload":{{"room":"{room}"}},"ref":"{room}"}}"#)).await;
+    c.receive_json().await
+}
+
+fn pong() -> chat::ServerMessage {
+    chat::ServerMessage::PongMessage(chat::PongMessage { payload: () })
 }

@@ -5,7 +5,9 @@
 //! - `ping` → `pong`; `echo` → `echo_reply` to the sender;
 //! - `chat` → `chat_notification {room, text, sender, seq, sent_at}` to every member of the URL
 //!   room, the sender included (as the reply, with its `ref`);
-//! - `join` / `leave` → `joined` / `left {room, rooms}`;
+//! - `join` / `leave` → `joined` / `left {room, rooms}`; a connection is in at most
+//!   [`chanx::Limits::max_groups`] rooms (64, the URL room included; `--max-rooms`), so `rooms`
+//!   lists at most that many, and a join past it gets a `too_many_groups` error frame instead;
 //! - `POST /rooms/{room}/announce {"text": ...}` → `chat_notification` from `"server"`;
 //! - `/asyncapi.json`, `/asyncapi.yaml`, and the HTML docs page at `/asyncapi`;
 //! - the chat page at `/` (TypeScript on the generated `ChatClient`, see [`web`]).

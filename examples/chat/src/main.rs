@@ -17,9 +17,17 @@ struct Args {
     /// (`redis://127.0.0.1:6379`); without it, rooms live in this process only.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
-    /// Seconds a client has to send its HTTP request after connecting.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    /// Seconds a client has to send each HTTP request's header (the first after connecting, and
+    /// every keep-alive one); an idle keep-alive connection is closed after it too.
+    #[arg(long, alias = "header-read-timeout", value_name = "SECS", default_value_t = 10.0)]
     handshake_timeout: f64,
+    /// Open sockets at most (WebSockets included); more are closed as soon as they are accepted.
+    #[arg(long, value_name = "N", default_value_t = chanx::HttpLimits::default().max_connections.unwrap_or(usize::MAX))]
+    max_http_connections: usize,
+    /// Rooms one connection may be in at once (the URL room included); a join past it gets a
+    /// `too_many_groups` error frame.
+    #[arg(long, value_name = "N", default_value_t = chanx::Limits::default().max_groups.unwrap_or(usize::MAX))]
+    max_rooms: usize,
     /// Seconds of silence (not even a pong) after which a connection is closed with 1001.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     idle_timeout: f64,
@@ -37,10 +45,17 @@ impl Args {
             std::time::Duration::try_from_secs_f64(s).with_context(|| format!("--{what} {s}"))
         };
         let rate = (self.rate_limit > 0).then(|| chanx::RateLimit::per_second(self.rate_limit));
-        let limits = chanx::Limits::default().max_connections(Some(self.max_connections)).rate(rate);
+        let limits = chanx::Limits::default()
+            .max_connections(Some(self.max_connections))
+            .max_groups(Some(self.max_rooms))
+            .rate(rate);
+        let http = chanx::HttpLimits::default()
+            .header_read_timeout(secs(self.handshake_timeout, "handshake-timeout")?)
+            .max_connections(Some(self.max_http_connections));
         Ok(chanx::Config::default()
             .idle_timeout(Some(secs(self.idle_timeout, "idle-timeout")?))
-            .limits(limits))
+            .limits(limits)
+            .http(http))
     }
 }
 
@@ -62,18 +77,18 @@ async fn main() -> anyhow::Result<()> {
             chanx::Hub::new(layer)
         }
     };
-    let app = chat_example::app_with(&hub, &args.allowed_origins, args.config()?)?;
+    let config = args.config()?;
+    let http = config.http;
+    let app = chat_example::app_with(&hub, &args.allowed_origins, config)?;
     let listener =
         tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    let handshake_timeout = std::time::Duration::try_from_secs_f64(args.handshake_timeout)
-        .with_context(|| format!("--handshake-timeout {}", args.handshake_timeout))?;
     // TCP_NODELAY on every accepted socket: small frames go out at once instead of waiting
     // for the client's delayed ACK.
-    let listener = chanx::accept::HandshakeTimeout::new(chanx::axum::nodelay(listener), handshake_timeout);
+    let listener = chanx::axum::nodelay(listener);
     // Stop accepting first; upgraded sockets are the hub's, closed with 1001 after their
     // outboxes are flushed (each within the drain timeout, all within SHUTDOWN_GRACE).
-    axum::serve(listener, app).with_graceful_shutdown(wait_for_signal()).await?;
+    chanx::accept::serve(listener, app, &hub, http, wait_for_signal()).await?;
     tracing::info!("shutting down");
     let clean = hub.shutdown(chat_example::SHUTDOWN_GRACE).await;
     tracing::info!(clean, "connections closed");

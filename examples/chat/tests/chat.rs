@@ -100,3 +100,41 @@ async fn socket_announce_docs_and_shutdown() {
     c.assert_closed(chanx::close_code::GOING_AWAY).await;
     server.abort();
 }
+
+/// A client that joins room after room: past the cap (64 by default, the URL room included)
+/// each join gets a small `too_many_groups` error, so no reply lists more than the cap and the
+/// bytes sent back grow linearly with the joins, not with their square.
+#[tokio::test]
+async fn joins_stop_at_the_room_cap_and_replies_stay_bounded() {
+    let hub = Hub::memory();
+    let ep = chat_example::endpoint(&hub, &[]);
+    let max = chanx::Limits::default().max_groups.expect("a default cap");
+    let mut c = Communicator::<Chat>::connect(&ep, "/ws/chat/lobby").await.expect("connects");
+    let joins = max + 200;
+    let (mut refused, mut bytes, mut longest) = (0, 0, 0);
+    for i in 0..joins {
+        c.send_raw(format!(r#"{{"action":"join","payload":{{"room":"room-{i:04}"}}}}"#)).await;
+        let reply = c.receive_json().await;
+        bytes += reply.to_string().len();
+        match reply["action"].as_str() {
+            Some("joined") => longest = longest.max(reply["payload"]["rooms"].as_array().map_or(0, Vec::len)),
+            Some("error") => {
+                assert_eq!(
+                    reply["payload"],
+                    json!([{"type": "too_many_groups", "loc": [], "msg": format!("Too many groups: at most {max} per connection")}])
+                );
+                refused += 1;
+            }
+            other => panic!("unexpected reply {other:?}: {reply}"),
+        }
+    }
+    assert_eq!((longest, refused), (max, joins - (max - 1)));
+    // Each reply is at most the cap's worth of room names (here 9 characters each).
+    assert!(bytes <= joins * (max * 12 + 80), "{bytes} bytes for {joins} joins");
+    assert_eq!(hub.metrics().groups_refused, refused as u64);
+    // A room it is in can still be joined and left, and chat goes on.
+    c.send_raw(r#"{"action":"join","payload":{"room":"room-0000"}}"#).await;
+    assert_eq!(c.receive_json().await["action"], "joined");
+    c.send(&ping()).await;
+    assert_eq!(c.receive_json().await["action"], "pong");
+}

@@ -272,6 +272,70 @@ async fn a_client_that_never_sends_its_request_is_dropped() {
     assert_eq!(c.receive_json().await["action"], "pong");
 }
 
+/// Writes one byte every 100 ms of `drip` until the server closes the socket; `true` when it
+/// did within `within`.
+async fn closed_while_dripping(s: TcpStream, drip: &'static [u8], within: Duration) -> bool {
+    let (mut rd, mut wr) = s.into_split();
+    let writer = tokio::spawn(async move {
+        for b in drip {
+            if wr.write_all(&[*b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        std::future::pending::<()>().await;
+    });
+    let mut buf = [0u8; 256];
+    let closed =
+        tokio::time::timeout(within, async { while matches!(rd.read(&mut buf).await, Ok(n) if n > 0) {} })
+            .await;
+    writer.abort();
+    closed.is_ok()
+}
+
+#[tokio::test]
+async fn a_keep_alive_request_dripped_after_a_response_is_dropped() {
+    let server = Server::start(&["--handshake-timeout", "1"]);
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).await.expect("tcp connect");
+    s.write_all(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").await.expect("writes");
+    let mut head = Vec::new();
+    let mut buf = [0u8; 512];
+    while !head.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .expect("response")
+            .expect("reads");
+        assert!(n > 0, "closed before the response");
+        head.extend_from_slice(&buf[..n]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 404"), "{}", String::from_utf8_lossy(&head));
+    // The next request's header, a byte every 100 ms (60 bytes would take 6 s).
+    let drip = b"GET /nope HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\nX-Slow: 1\r\nX-Slow: 1\r\n";
+    assert!(
+        closed_while_dripping(s, drip, Duration::from_secs(5)).await,
+        "a dripped request held the socket"
+    );
+}
+
+#[tokio::test]
+async fn sockets_past_the_http_bound_are_closed_at_once() {
+    let server = Server::start(&["--max-http-connections", "2", "--handshake-timeout", "30"]);
+    let mut ws = server.connect("lobby").await;
+    let _idle = TcpStream::connect(("127.0.0.1", server.port)).await.expect("tcp connect");
+    // Once both places are taken, a third socket is closed long before its 30 s deadline.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let extra = TcpStream::connect(("127.0.0.1", server.port)).await.expect("tcp connect");
+        if closed_while_dripping(extra, b"", Duration::from_secs(1)).await {
+            break;
+        }
+        assert!(Instant::now() < deadline, "a socket past the bound stayed open");
+    }
+    ws.send_json(&ping()).await;
+    assert_eq!(ws.receive_json().await["action"], "pong");
+    assert!(server.log_text().contains("HTTP connection limit reached"), "{}", server.log_text());
+}
+
 #[tokio::test]
 async fn connections_past_the_maximum_get_503() {
     let server = Server::start(&["--max-connections", "3"]);
