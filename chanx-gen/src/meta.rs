@@ -5,7 +5,7 @@
 //!
 //! The meta-schemas nest `oneOf`/`anyOf` deeply (a payload is a schema, a multi-format schema
 //! or a `$ref`), so a raw validator error is "not valid under any of the given schemas" at the
-//! outermost node. [`leaves`] follows, at each such node, the alternative that got furthest into
+//! outermost node. `leaves` follows, at each such node, the alternative that got furthest into
 //! the document, which is the one the author meant: `type: strin` is reported at `.../type`,
 //! not as a payload that is "not a reference".
 

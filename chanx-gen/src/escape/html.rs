@@ -80,7 +80,7 @@ fn is_noncharacter(c: char) -> bool {
 const MAX_ID: usize = 80;
 
 /// `raw` as a fragment id: ASCII letters, digits, `-` and `_` kept, anything else as `_`, at
-/// most [`MAX_ID`] characters, never empty. Such an id needs no escaping in an attribute value
+/// most `MAX_ID` characters, never empty. Such an id needs no escaping in an attribute value
 /// nor percent-encoding after `#` in a URL. Not unique by itself: see [`Ids`].
 pub fn id(raw: &str) -> String {
     let mut out: String = raw

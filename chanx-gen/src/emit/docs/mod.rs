@@ -2,10 +2,10 @@
 //! inline JS for the filter box, no network). Renders `templates/docs/page.html`.
 //!
 //! A spec is untrusted and the page is served to browsers, so the template escapes nothing on
-//! its own: every value it prints is typed by the context it lands in ([`markup`]: element
+//! its own: every value it prints is typed by the context it lands in (`markup`: element
 //! content, attribute value, fragment id), and each is made through [`crate::escape::html`].
 //! The page grows linearly with the spec: each type is rendered once in its own section and
-//! linked from its uses ([`schema`]), and each example has a fixed budget ([`example`]).
+//! linked from its uses (`schema`), and each example has a fixed budget (`example`).
 
 mod example;
 mod markup;
@@ -424,7 +424,7 @@ fn tag_field(c: &Channel, id: MessageId) -> Option<&str> {
 }
 
 /// The example frame the docs page shows for message `message` of channel `channel` when the
-/// spec gives none: a value made from the payload schema that satisfies it (see [`example`]
+/// spec gives none: a value made from the payload schema that satisfies it (see `example`
 /// for the rules), with the message's tag. `None` for binary messages, out-of-range ids, and
 /// schemas no value was found for.
 pub fn synthesized_example(ir: &Ir, channel: usize, message: MessageId) -> Option<Value> {
