@@ -12,7 +12,11 @@ use crate::parse::Spec;
 use crate::write::{self, Drift, OutputFile, WriteError, WriteReport};
 
 /// Why generation failed.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same located text as the CLI (see [`GenerateError::report`]), so a build
+/// script's `.expect("...")` shows `error: ... --> file#/pointer (line N)` rather than a dump of
+/// the variant.
+#[derive(thiserror::Error)]
 pub enum GenerateError {
     /// The spec could not be read or parsed.
     #[error(transparent)]
@@ -23,6 +27,23 @@ pub enum GenerateError {
     /// The output folder could not be written or checked (a symbolic link in it, a bad manifest).
     #[error(transparent)]
     Output(#[from] WriteError),
+}
+
+impl GenerateError {
+    /// The text the CLI prints: every problem as `error: <message>` with its location on the
+    /// next line (`  --> <file>#<pointer> (line N)`), no trailing newline.
+    pub fn report(&self) -> String {
+        match self {
+            GenerateError::Invalid(diagnostics) => format_diagnostics(diagnostics).trim_end().to_owned(),
+            other => format!("error: {other}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for GenerateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.report())
+    }
 }
 
 /// Renders diagnostics one per line as `error: <message>\n  --> <location>`.
@@ -47,10 +68,13 @@ struct Languages {
 /// Settings for one spec.
 ///
 /// ```no_run
-/// // build.rs
+/// // build.rs: writes $OUT_DIR/chat/rust/api.rs, which `chanx::include_api!("chat")` includes
+/// let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
 /// chanx_gen::Config::new("api/chat.yaml")
 ///     .rust_only()
-///     .generate(std::env::var("OUT_DIR").unwrap())
+///     .single_file(true)
+///     .emit_rerun_if_changed(true)
+///     .generate(out.join("chat"))
 ///     .expect("generate the chat API");
 /// ```
 #[derive(Debug, Clone)]
@@ -59,6 +83,7 @@ pub struct Config {
     root: Option<PathBuf>,
     options: IrOptions,
     languages: Languages,
+    single_file: bool,
     rerun_if_changed: bool,
 }
 
@@ -71,6 +96,7 @@ impl Config {
             root: None,
             options: IrOptions::default(),
             languages: Languages { rust: true, typescript: true },
+            single_file: false,
             rerun_if_changed: false,
         }
     }
@@ -107,7 +133,17 @@ impl Config {
         self
     }
 
-    /// Print `cargo:rerun-if-changed=<spec>` when generating (for `build.rs`).
+    /// Write the Rust API as one file, `DIR/rust/api.rs`, instead of `mod.rs` and a file per
+    /// module: every module inline and no inner attribute, so a crate can `include!` it from a
+    /// build script's `OUT_DIR` (`chanx::include_api!("chat")` does; see
+    /// [`emit::rust::single`]).
+    pub fn single_file(mut self, yes: bool) -> Self {
+        self.single_file = yes;
+        self
+    }
+
+    /// Print `cargo:rerun-if-changed=<file>` for the spec and every file it `$ref`s when
+    /// generating (for `build.rs`), so editing any of them runs the build script again.
     pub fn emit_rerun_if_changed(mut self, yes: bool) -> Self {
         self.rerun_if_changed = yes;
         self
@@ -120,11 +156,19 @@ impl Config {
 
     /// Parses the spec and builds the IR, reporting every problem.
     pub fn ir(&self) -> Result<Ir, GenerateError> {
-        let spec = match &self.root {
-            Some(dir) => Spec::load_within(&self.spec, &Root::new(dir)?)?,
-            None => Spec::load(&self.spec)?,
-        };
-        ir::build(&spec, &self.options).map_err(GenerateError::Invalid)
+        self.ir_of(&self.load_spec()?)
+    }
+
+    /// Reads the spec, confined to [`Config::root`] when one is set (else the spec's folder).
+    fn load_spec(&self) -> crate::Result<Spec> {
+        match &self.root {
+            Some(dir) => Spec::load_within(&self.spec, &Root::new(dir)?),
+            None => Spec::load(&self.spec),
+        }
+    }
+
+    fn ir_of(&self, spec: &Spec) -> Result<Ir, GenerateError> {
+        ir::build(spec, &self.options).map_err(GenerateError::Invalid)
     }
 
     /// The files that would be written, in memory, paths relative to the output directory.
@@ -134,7 +178,11 @@ impl Config {
     }
 
     fn render_ir(&self, ir: &Ir) -> Vec<OutputFile> {
-        let rust = || if self.languages.rust { emit::rust::emit(ir) } else { Vec::new() };
+        let rust = || match (self.languages.rust, self.single_file) {
+            (false, _) => Vec::new(),
+            (true, false) => emit::rust::emit(ir),
+            (true, true) => vec![emit::rust::emit_single(ir)],
+        };
         let ts = || if self.languages.typescript { emit::ts::emit(ir) } else { Vec::new() };
         // Both only read the IR; TypeScript fills a core while the Rust units queue up.
         let (rust, ts) = if self.languages.rust && self.languages.typescript {
@@ -154,12 +202,30 @@ impl Config {
     /// Writes the files under `out_dir`, touching only those whose bytes changed, and removes
     /// files an earlier run wrote that are no longer produced (see [`mod@write`] for the manifest
     /// and the rules on symbolic links).
+    ///
+    /// With [`emit_rerun_if_changed`](Self::emit_rerun_if_changed), prints the `cargo:` lines of
+    /// [`rerun_if_changed_lines`] first (also when generation then fails).
     pub fn generate(&self, out_dir: impl AsRef<Path>) -> Result<WriteReport, GenerateError> {
-        if self.rerun_if_changed {
-            println!("cargo:rerun-if-changed={}", self.spec.display());
+        let (result, directives) = self.generate_with_directives(out_dir.as_ref());
+        for line in directives {
+            println!("{line}");
         }
-        let files = self.render()?;
-        Ok(write::write(out_dir.as_ref(), &files)?)
+        result
+    }
+
+    /// [`generate`](Self::generate), with the `cargo:` lines it prints returned instead.
+    fn generate_with_directives(&self, out_dir: &Path) -> (Result<WriteReport, GenerateError>, Vec<String>) {
+        let spec = self.load_spec();
+        let directives = if self.rerun_if_changed {
+            rerun_if_changed_lines(&self.spec, spec.as_ref().ok())
+        } else {
+            Vec::new()
+        };
+        let result = spec.map_err(GenerateError::from).and_then(|spec| {
+            let files = self.render_ir(&self.ir_of(&spec)?);
+            Ok(write::write(out_dir, &files)?)
+        });
+        (result, directives)
     }
 
     /// Compares the files under `out_dir` with what would be generated; empty means fresh.
@@ -174,6 +240,131 @@ impl Config {
     }
 }
 
+/// The `cargo:rerun-if-changed=` lines for the root spec `root` and, once it has loaded, every
+/// file it read (`spec`'s documents, in load order; the root comes first either way).
+///
+/// Cargo reads one directive per line and has no escaping, so a file name with a line break
+/// (possible for a `$ref`'d file) would end the directive and start another: such a file is
+/// covered by its nearest folder whose path has none instead (cargo then watches that folder).
+pub fn rerun_if_changed_lines(root: &Path, spec: Option<&Spec>) -> Vec<String> {
+    let mut paths: Vec<PathBuf> = vec![root.to_owned()];
+    for doc in spec.map_or(&[][..], |s| &s.docs[..]) {
+        let path = PathBuf::from(&doc.name);
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for path in &paths {
+        let shown = path
+            .ancestors()
+            .map(|p| p.to_string_lossy())
+            .find(|p| !p.contains(['\n', '\r']))
+            .map_or_else(|| ".".to_owned(), |p| if p.is_empty() { ".".to_owned() } else { p.into_owned() });
+        let line = format!("cargo:rerun-if-changed={shown}");
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
 fn prefixed(dir: &str, files: Vec<emit::GeneratedFile>) -> impl Iterator<Item = OutputFile> + '_ {
     files.into_iter().map(move |f| OutputFile { path: format!("{dir}/{}", f.path), contents: f.contents })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &str = "asyncapi: 3.0.0
+info: {title: t, version: '1'}
+channels:
+  chat:
+    address: /ws
+    messages:
+      ping: {$ref: 'parts/messages.yaml#/ping'}
+operations:
+  onPing:
+    action: receive
+    channel: {$ref: '#/channels/chat'}
+";
+    const MESSAGES: &str = "ping:
+  payload:
+    type: object
+    properties:
+      action: {const: ping}
+";
+
+    fn spec_with_a_file_ref() -> std::io::Result<tempfile::TempDir> {
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir(dir.path().join("parts"))?;
+        std::fs::write(dir.path().join("api.yaml"), ROOT)?;
+        std::fs::write(dir.path().join("parts/messages.yaml"), MESSAGES)?;
+        Ok(dir)
+    }
+
+    #[test]
+    fn rerun_if_changed_names_every_file_the_spec_reads() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = spec_with_a_file_ref()?;
+        let root = dir.path().join("api.yaml");
+        let (result, lines) = Config::new(&root)
+            .rust_only()
+            .emit_rerun_if_changed(true)
+            .generate_with_directives(&dir.path().join("out"));
+        result?;
+        let part = dir.path().join("parts/messages.yaml");
+        assert_eq!(
+            lines,
+            [
+                format!("cargo:rerun-if-changed={}", root.display()),
+                format!("cargo:rerun-if-changed={}", part.display())
+            ]
+        );
+        // Without the option nothing is printed.
+        let (_, lines) = Config::new(&root).rust_only().generate_with_directives(&dir.path().join("out"));
+        assert!(lines.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn rerun_if_changed_still_names_the_root_when_the_spec_fails() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("api.yaml");
+        std::fs::write(&root, "asyncapi: [")?;
+        let (result, lines) =
+            Config::new(&root).emit_rerun_if_changed(true).generate_with_directives(dir.path());
+        assert!(result.is_err());
+        assert_eq!(lines, [format!("cargo:rerun-if-changed={}", root.display())]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_line_break_in_a_file_name_cannot_start_another_directive() {
+        let lines = rerun_if_changed_lines(Path::new("specs/x\ncargo:rustc-link-arg=-evil/api.yaml"), None);
+        assert_eq!(lines, ["cargo:rerun-if-changed=specs"]);
+        assert_eq!(rerun_if_changed_lines(Path::new("a\rb.yaml"), None), ["cargo:rerun-if-changed=."]);
+    }
+
+    #[test]
+    fn debug_prints_the_located_report_not_a_dump() {
+        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/invalid/multiple-problems.yaml");
+        let err = Config::new(spec).render().expect_err("the spec has three problems");
+        let debug = format!("{err:?}");
+        assert_eq!(debug, err.report());
+        assert_eq!(format!("{err:#?}"), debug);
+        assert_eq!(debug.matches("error: ").count(), 3, "{debug}");
+        assert!(debug.starts_with("error: pattern `(unclosed` is not a valid regular expression"), "{debug}");
+        assert!(debug.contains(&format!("\n  --> {spec}#/channels/chat/messages/b (line 14)\n")), "{debug}");
+        assert!(!debug.contains("Diagnostic {") && !debug.contains("Invalid("), "{debug}");
+
+        // A spec that does not even parse: the file and line, the same way.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("api.yaml");
+        std::fs::write(&root, "asyncapi: 3.0.0\ninfo: [\n").expect("write the spec");
+        let err = Config::new(&root).render().expect_err("invalid YAML");
+        let debug = format!("{err:?}");
+        assert!(debug.starts_with(&format!("error: {} (line ", root.display())), "{debug}");
+        assert!(!debug.contains("Parse(") && !debug.contains("Syntax {"), "{debug}");
+    }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod emit;
 pub mod error;
 pub mod escape;
+pub mod init;
 pub mod ir;
 pub mod load;
 pub mod location;

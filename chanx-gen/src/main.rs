@@ -1,6 +1,6 @@
 //! The `chanx-gen` command line: a thin layer over [`chanx_gen::Config`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -22,7 +22,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     version,
     about,
     long_about = None,
-    after_help = "Exit codes: 0 success, 1 invalid spec or stale output, 2 usage error.\nExample: chanx-gen generate specs/chat.yaml -o src/api"
+    after_help = "Exit codes: 0 success, 1 invalid spec or stale output, 2 usage error.\nExample: chanx-gen generate specs/chanx-chat.yaml -o src/api"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -49,6 +49,22 @@ enum Command {
     Validate {
         #[command(flatten)]
         spec: SpecArgs,
+    },
+    /// Scaffold a new axum project in DIR whose build.rs generates the API from the spec.
+    ///
+    /// Writes Cargo.toml, build.rs, the spec under api/, src/ (a server on 127.0.0.1 and a
+    /// handler stub for every operation) and tests/; refuses to overwrite anything.
+    Init {
+        /// The project folder (created when missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The spec to build on, copied into DIR/api/ with every file it references
+        /// (default: a small starter chat).
+        #[arg(long, value_name = "FILE")]
+        spec: Option<PathBuf>,
+        /// The package name (default: from DIR's name).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
     },
     /// Write the spec's self-contained HTML documentation page.
     Docs {
@@ -88,6 +104,9 @@ struct OutArgs {
     /// Emit TypeScript only.
     #[arg(long)]
     ts_only: bool,
+    /// Write the Rust API as one file, DIR/rust/api.rs, for `include!` (every module inline).
+    #[arg(long, conflicts_with = "ts_only")]
+    single_file: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -116,6 +135,7 @@ impl SpecArgs {
 
 impl OutArgs {
     fn apply(&self, config: Config) -> Config {
+        let config = config.single_file(self.single_file);
         if self.rust_only {
             config.rust_only()
         } else if self.ts_only {
@@ -131,18 +151,42 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", render_error(&e));
+            eprintln!("{}", e.report());
             ExitCode::FAILURE
         }
     }
 }
 
-fn render_error(e: &GenerateError) -> String {
-    match e {
-        GenerateError::Invalid(diagnostics) => {
-            chanx_gen::config::format_diagnostics(diagnostics).trim_end().to_owned()
+/// `path` as the user would type it from here: relative to the current directory when it lies
+/// inside it (an absolute `-o` or a path joined to one), otherwise unchanged.
+fn shown(path: &Path) -> PathBuf {
+    let relative =
+        std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_owned));
+    match relative {
+        Some(p) if p.as_os_str().is_empty() => PathBuf::from("."),
+        Some(p) => p,
+        None => path.to_owned(),
+    }
+}
+
+/// Scaffolds a project; prints what it wrote, or why it wrote nothing.
+fn init(options: &chanx_gen::init::InitOptions) -> ExitCode {
+    match chanx_gen::init::init(options) {
+        Ok(files) => {
+            for file in &files {
+                eprintln!("wrote {}", shown(&options.dir.join(file)).display());
+            }
+            eprintln!("next: cd {} && cargo test && cargo run", shown(&options.dir).display());
+            ExitCode::SUCCESS
         }
-        other => format!("error: {other}"),
+        Err(chanx_gen::init::InitError::Spec(e)) => {
+            eprintln!("{}", e.report());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -152,13 +196,16 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
             let config = out.apply(spec.config());
             let report = config.generate(&out.output)?;
             for path in &report.written {
-                eprintln!("wrote {}", path.display());
+                eprintln!("wrote {}", shown(path).display());
             }
             for path in &report.removed {
-                eprintln!("removed {}", path.display());
+                eprintln!("removed {}", shown(path).display());
             }
             for path in &report.kept {
-                eprintln!("kept {} (no longer generated, but edited since; now yours)", path.display());
+                eprintln!(
+                    "kept {} (no longer generated, but edited since; now yours)",
+                    shown(path).display()
+                );
             }
             eprintln!(
                 "{} written, {} unchanged, {} removed",
@@ -172,19 +219,19 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
             let config = out.apply(spec.config());
             let drift = config.check(&out.output)?;
             if drift.is_empty() {
-                eprintln!("{} is up to date", out.output.display());
+                eprintln!("{} is up to date", shown(&out.output).display());
                 return Ok(ExitCode::SUCCESS);
             }
             for d in &drift {
                 match d {
                     Drift::Changed { diff, .. } | Drift::Missing { diff, .. } => print!("{diff}"),
-                    Drift::Stale { path } => println!("stale generated file: {}", path.display()),
+                    Drift::Stale { path } => println!("stale generated file: {}", shown(path).display()),
                 }
             }
             eprintln!(
                 "error: {} file(s) under {} differ from what `chanx-gen generate` would write",
                 drift.len(),
-                out.output.display()
+                shown(&out.output).display()
             );
             Ok(ExitCode::FAILURE)
         }
@@ -196,7 +243,7 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
             let messages: usize = ir.channels.iter().map(|c| c.messages.len()).sum();
             eprintln!(
                 "{}: ok ({} channel(s), {} message(s), {} type(s), {} warning(s))",
-                spec.spec.display(),
+                shown(&spec.spec).display(),
                 ir.channels.len(),
                 messages,
                 ir.types.len(),
@@ -204,10 +251,11 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Init { dir, spec, name } => Ok(init(&chanx_gen::init::InitOptions { dir, spec, name })),
         Command::Docs { spec, output } => {
             let html = spec.config().docs_html()?;
             chanx_gen::write::write_file(&output, html.as_bytes())?;
-            eprintln!("wrote {}", output.display());
+            eprintln!("wrote {}", shown(&output).display());
             Ok(ExitCode::SUCCESS)
         }
     }

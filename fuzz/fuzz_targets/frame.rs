@@ -7,12 +7,19 @@
 use chanx::Message;
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code, missing_docs)]
-mod apis {
-    include!(concat!(env!("OUT_DIR"), "/apis.rs"));
+/// Generated from `specs/chanx-chat.yaml`.
+#[allow(dead_code)]
+mod chanx_chat {
+    chanx::include_api!("chanx_chat");
 }
 
-use apis::{chanx_chat::chat, chat_ws::room};
+/// Generated from `specs/chat-ws.yaml` (with `specs/common.yaml`).
+#[allow(dead_code)]
+mod chat_ws {
+    chanx::include_api!("chat_ws");
+}
+
+use {chanx_chat::chat, chat_ws::room};
 
 fn check<M: Message + std::fmt::Debug + PartialEq>(text: &str) {
     match M::decode(text) {

@@ -97,6 +97,7 @@ pub mod context;
 pub mod docs;
 pub mod frame;
 pub mod hub;
+mod include;
 pub mod layer;
 pub mod limits;
 pub mod message;

@@ -43,7 +43,10 @@ use crate::ir::{Ir, Schema, TypeKind};
 
 mod ast;
 mod channel;
+pub mod single;
 mod types;
+
+pub use single::emit_single;
 
 /// Emits `mod.rs`, the common types module and one module per channel.
 ///
