@@ -330,8 +330,9 @@ impl<C: Channel> Endpoint<C> {
         };
         if connected {
             let mut stream = stream;
-            self.read_loop(ctx, &mut stream, transport).await;
-            linger(&mut stream).await;
+            if self.read_loop(ctx, &mut stream, transport).await == ReadEnd::Closing {
+                linger(&mut stream).await;
+            }
         }
         if guarded(|| self.service.on_disconnect(ctx)).await.is_err() {
             self.hub.metrics_handle().count_handler_panic();
@@ -339,7 +340,7 @@ impl<C: Channel> Endpoint<C> {
         }
     }
 
-    async fn read_loop<St, E>(&self, ctx: &Context<C>, mut stream: St, transport: TransportOptions)
+    async fn read_loop<St, E>(&self, ctx: &Context<C>, mut stream: St, transport: TransportOptions) -> ReadEnd
     where
         St: Stream<Item = Result<Frame, E>> + Unpin,
         E: Into<TransportError>,
@@ -349,19 +350,22 @@ impl<C: Channel> Endpoint<C> {
         let cfg = &*self.config;
         let close_now = |code: u16, reason: &'static str| {
             shared.request_close(Some(CloseFrame::new(code, reason)), false);
+            ReadEnd::Closing
         };
         // Past the rate limit: replies and `rate_limited` errors already queued go out first.
         let close_rate = || {
             let frame = CloseFrame::new(close_code::POLICY_VIOLATION, "rate limit exceeded");
             shared.request_close(Some(frame), true);
+            ReadEnd::Closing
         };
         let mut bucket = cfg.limits.rate.map(|r| Bucket::new(r, Instant::now()));
         let going_away = || {
             shared.request_close(Some(CloseFrame::new(close_code::GOING_AWAY, "server shutdown")), true);
+            ReadEnd::Closing
         };
         loop {
             if shared.stop.is_set() {
-                return;
+                return ReadEnd::Closing;
             }
             if shutdown.is_set() {
                 return going_away();
@@ -374,7 +378,7 @@ impl<C: Channel> Endpoint<C> {
                     ctx.mailbox().release_deferred();
                     tokio::select! {
                         biased;
-                        () = shared.stop.wait() => return,
+                        () = shared.stop.wait() => return ReadEnd::Closing,
                         () = shutdown.wait() => return going_away(),
                         next = next_frame(&mut stream, cfg.idle_timeout) => next,
                     }
@@ -388,7 +392,7 @@ impl<C: Channel> Endpoint<C> {
                 }
                 Ok(None) => {
                     shared.request_close(None, false);
-                    return;
+                    return ReadEnd::PeerClosed;
                 }
                 Ok(Some(Err(e))) => {
                     let e: TransportError = e.into();
@@ -405,6 +409,7 @@ impl<C: Channel> Endpoint<C> {
                         }
                         TransportErrorKind::Closed => {
                             shared.request_close(None, false);
+                            ReadEnd::PeerClosed
                         }
                     };
                 }
@@ -421,7 +426,7 @@ impl<C: Channel> Endpoint<C> {
                     match self.admit(ctx, &mut bucket) {
                         Verdict::Allow => {
                             if !self.room_for_replies(ctx).await {
-                                return;
+                                return ReadEnd::Closing;
                             }
                             Handling::new(self, ctx, Input::Text(text)).await;
                         }
@@ -438,7 +443,7 @@ impl<C: Channel> Endpoint<C> {
                     match self.admit(ctx, &mut bucket) {
                         Verdict::Allow => {
                             if !self.room_for_replies(ctx).await {
-                                return;
+                                return ReadEnd::Closing;
                             }
                             Handling::new(self, ctx, Input::Binary(bytes)).await;
                         }
@@ -458,7 +463,7 @@ impl<C: Channel> Endpoint<C> {
                     let code = frame.map_or(close_code::NORMAL, |f| f.code);
                     tracing::debug!(code, "client closed");
                     shared.request_close(Some(CloseFrame::new(code, "")), false);
-                    return;
+                    return ReadEnd::PeerClosed;
                 }
             }
         }
@@ -900,6 +905,15 @@ impl Drop for CloseOnDrop<'_> {
     fn drop(&mut self) {
         self.0.outbox.close();
     }
+}
+
+/// Why the reader stopped.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ReadEnd {
+    /// The client sent its close frame or its stream ended: nothing more will arrive.
+    PeerClosed,
+    /// The server is closing while the client may still be sending: [`linger`] before dropping.
+    Closing,
 }
 
 /// How long a closing connection keeps reading (and discarding) what the client still sends.

@@ -417,3 +417,21 @@ async fn oversized_frame_closes_with_1009(via: Via) {
     c.assert_closed(close_code::MESSAGE_TOO_BIG).await;
     let _: Value = big;
 }
+
+/// A client's close ends the connection at once: `on_disconnect` runs without the reader
+/// lingering for more input (the client said it sends nothing more). On the paused clock, a
+/// linger would advance virtual time by its whole 2 s.
+#[tokio::test(start_paused = true)]
+async fn client_close_runs_on_disconnect_without_linger() {
+    let hub = Hub::memory();
+    let app = App::default();
+    let endpoint = endpoint_with(&app, &hub);
+    let mut c = chanx::testing::Communicator::connect(&endpoint, "/ws/chat/lobby").await.expect("connects");
+    c.send_json(&json!({"action": "ping"})).await;
+    c.receive_json().await;
+    let before = tokio::time::Instant::now();
+    c.close(close_code::NORMAL).await;
+    assert!(eventually(|| app.disconnects.load(Ordering::SeqCst) == 1).await);
+    let waited = before.elapsed();
+    assert!(waited < Duration::from_millis(500), "on_disconnect ran {waited:?} (virtual) after the close");
+}

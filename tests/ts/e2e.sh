@@ -9,7 +9,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 [ -x "$HERE/node_modules/.bin/tsc" ] || (cd "$HERE" && npm ci --no-audit --no-fund --silent)
-OUT="$(mktemp -d)"
+# Inside tests/ts, so that the `ws` test below resolves `ws` and its types from node_modules.
+OUT="$(mktemp -d "$HERE/.out.XXXXXX")"
 SERVER_PID=""
 cleanup() {
   if [ -n "$SERVER_PID" ]; then
@@ -25,6 +26,14 @@ SRC="$OUT/gen/repo-chanx-chat_yaml"
 "$HERE/node_modules/.bin/tsc" --outDir "$OUT/js" --target ES2022 --module ESNext --moduleResolution bundler \
   --lib ES2022 --strict --skipLibCheck "$SRC"/*.ts
 echo '{"type":"module"}' > "$OUT/js/package.json"
+# The same client with the `ws` package: ws's constructor passed as `options.WebSocket` must
+# type-check under --strict without a cast (tests/ts/ws/).
+mkdir -p "$OUT/ws"
+cp "$SRC"/*.ts "$HERE/ws/ws_client.test.ts" "$OUT/ws/"
+echo '{"type":"module"}' > "$OUT/ws/package.json"
+(cd "$HERE" && node_modules/.bin/tsc --outDir "$OUT/ws-js" --target ES2022 --module NodeNext \
+  --moduleResolution NodeNext --lib ES2022 --types node --strict --skipLibCheck "$OUT/ws"/*.ts)
+echo '{"type":"module"}' > "$OUT/ws-js/package.json"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_for() { # URL LOG: polls URL for up to 60 s; fails with the server's log
@@ -59,3 +68,4 @@ echo "node test against ${CHAT_SERVER:-the server at} $CHAT_BASE_URL"
 flag=""
 node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' 2>/dev/null || flag="--experimental-websocket"
 CHAT_TS_DIR="$OUT/js" node $flag --test "$HERE/node/"*.test.mjs
+node --test "$OUT/ws-js/ws_client.test.js"

@@ -272,14 +272,21 @@ export function validate(guard: Check, value: unknown): Issue[] {
 declare function setTimeout(callback: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 
+/**
+ * An event handler property. Written as a method's type so that its parameter is compared
+ * bivariantly: implementations declare richer event types (the DOM's `CloseEvent`, the `ws`
+ * package's `WebSocket.CloseEvent`) than the fields the client reads.
+ */
+export type EventHandler<E> = { handle(event: E): void }["handle"];
+
 /** The part of the WebSocket API the client uses (browsers, Node 22+, the `ws` package). */
 export interface WebSocketLike {
   readonly readyState: number;
   binaryType: string;
-  onopen: ((event: unknown) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
+  onopen: EventHandler<unknown> | null;
+  onclose: EventHandler<{ code: number; reason: string }> | null;
+  onerror: EventHandler<unknown> | null;
+  onmessage: EventHandler<{ data: unknown }> | null;
   send(data: string | ArrayBuffer | ArrayBufferView): void;
   close(code?: number, reason?: string): void;
 }
