@@ -9,6 +9,7 @@ use crate::error::Message;
 use crate::ir::{self, Diagnostic, Ir, IrOptions, Role};
 use crate::load::Root;
 use crate::parse::Spec;
+use crate::report::{self, Format, Level};
 use crate::write::{self, Drift, OutputFile, WriteError, WriteReport};
 
 /// Why generation failed.
@@ -32,10 +33,28 @@ pub enum GenerateError {
 impl GenerateError {
     /// The text the CLI prints: every problem as `error: <message>` with its location on the
     /// next line (`  --> <file>#<pointer> (line N)`), no trailing newline.
+    ///
+    /// Every problem of the spec, whether found while reading it or while building the model,
+    /// is shown in that one layout, followed by a count (`error: 2 problems in the spec`).
     pub fn report(&self) -> String {
+        let diagnostics = self.diagnostics();
+        if diagnostics.is_empty() {
+            return format!("error: {self}");
+        }
+        let n = diagnostics.len();
+        format!(
+            "{}error: {n} problem{} in the spec",
+            format_diagnostics(&diagnostics),
+            if n == 1 { "" } else { "s" }
+        )
+    }
+
+    /// The spec's problems, each with its place; empty for an [`Output`](Self::Output) error.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
-            GenerateError::Invalid(diagnostics) => format_diagnostics(diagnostics).trim_end().to_owned(),
-            other => format!("error: {other}"),
+            GenerateError::Parse(e) => e.diagnostics(),
+            GenerateError::Invalid(diagnostics) => diagnostics.clone(),
+            GenerateError::Output(_) => Vec::new(),
         }
     }
 }
@@ -55,7 +74,8 @@ pub fn format_diagnostics(diagnostics: &[Diagnostic]) -> String {
 /// escaped ([`Message`], [`Location`](crate::location::Location)'s display), so spec text
 /// cannot add lines of its own.
 pub fn format_diagnostic(level: &str, d: &Diagnostic) -> String {
-    format!("{level}: {}\n  --> {}\n", Message(&d.message), d.location)
+    let level = if level == "warning" { Level::Warning } else { Level::Error };
+    report::render(Format::Human, level, d)
 }
 
 /// Which languages to emit.
@@ -221,10 +241,19 @@ impl Config {
         } else {
             Vec::new()
         };
+        let mut directives = directives;
         let result = spec.map_err(GenerateError::from).and_then(|spec| {
-            let files = self.render_ir(&self.ir_of(&spec)?);
-            Ok(write::write(out_dir, &files)?)
+            let ir = self.ir_of(&spec)?;
+            let files = self.render_ir(&ir);
+            let mut report = write::write(out_dir, &files)?;
+            report.warnings = ir.warnings;
+            Ok(report)
         });
+        if self.rerun_if_changed {
+            if let Ok(report) = &result {
+                directives.extend(report.warnings.iter().map(cargo_warning));
+            }
+        }
         (result, directives)
     }
 
@@ -238,6 +267,12 @@ impl Config {
     pub fn docs_html(&self) -> Result<String, GenerateError> {
         Ok(emit::docs::emit_html(&self.ir()?))
     }
+}
+
+/// A warning as one `cargo:warning=` line (cargo shows it when the build script runs); the
+/// message and location are escaped, so it stays one line.
+fn cargo_warning(d: &Diagnostic) -> String {
+    format!("cargo:warning={} (at {})", Message(&d.message), d.location)
 }
 
 /// The `cargo:rerun-if-changed=` lines for the root spec `root` and, once it has loaded, every
@@ -353,7 +388,8 @@ operations:
         let debug = format!("{err:?}");
         assert_eq!(debug, err.report());
         assert_eq!(format!("{err:#?}"), debug);
-        assert_eq!(debug.matches("error: ").count(), 3, "{debug}");
+        assert_eq!(debug.matches("error: ").count(), 4, "{debug}");
+        assert!(debug.ends_with("\nerror: 3 problems in the spec"), "{debug}");
         assert!(debug.starts_with("error: pattern `(unclosed` is not a valid regular expression"), "{debug}");
         assert!(debug.contains(&format!("\n  --> {spec}#/channels/chat/messages/b (line 14)\n")), "{debug}");
         assert!(!debug.contains("Diagnostic {") && !debug.contains("Invalid("), "{debug}");
@@ -364,7 +400,8 @@ operations:
         std::fs::write(&root, "asyncapi: 3.0.0\ninfo: [\n").expect("write the spec");
         let err = Config::new(&root).render().expect_err("invalid YAML");
         let debug = format!("{err:?}");
-        assert!(debug.starts_with(&format!("error: {} (line ", root.display())), "{debug}");
+        assert!(debug.starts_with("error: invalid YAML: "), "{debug}");
+        assert!(debug.contains(&format!("\n  --> {}# (line ", root.display())), "{debug}");
         assert!(!debug.contains("Parse(") && !debug.contains("Syntax {"), "{debug}");
     }
 }

@@ -153,6 +153,65 @@ pub enum Error {
     Invalid(Vec<Diagnostic>),
 }
 
+impl Error {
+    /// The place inside a document this error names, for those that name one.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::SpecTooLarge { location, .. }
+            | Error::Version { location, .. }
+            | Error::Shape { location, .. }
+            | Error::DanglingRef { location, .. }
+            | Error::RemoteRef { location, .. }
+            | Error::CyclicRef { location, .. }
+            | Error::RefChainTooLong { location, .. }
+            | Error::UnsupportedSchemaFormat { location, .. }
+            | Error::RefusedRef { location, .. }
+            | Error::DuplicateKey { location, .. } => Some(location),
+            Error::Io { .. }
+            | Error::TooLarge { .. }
+            | Error::Syntax { .. }
+            | Error::RefusedFile { .. }
+            | Error::Invalid(_) => None,
+        }
+    }
+
+    /// This error as diagnostics, the one layout every problem is shown in: an
+    /// [`Error::Invalid`]'s own list, or one diagnostic at the error's place (the file alone,
+    /// with its line where known, for errors about a whole file).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let location = match self {
+            Error::Invalid(_) => None,
+            Error::Io { file, .. } | Error::TooLarge { file, .. } | Error::RefusedFile { file, .. } => {
+                Some(Location::new(file.clone(), ""))
+            }
+            Error::Syntax { file, line, .. } => {
+                Some(Location { file: file.clone(), pointer: String::new(), line: *line })
+            }
+            located => located.location().cloned(),
+        };
+        let Some(location) = location else {
+            return match self {
+                Error::Invalid(diagnostics) => diagnostics.clone(),
+                _ => Vec::new(),
+            };
+        };
+        // The message is the error's own wording after the place it starts with (every variant
+        // is written `{place}: {what}`); it is already escaped, and escaping is idempotent.
+        let text = self.to_string();
+        let message = match self {
+            Error::Syntax { format, message, .. } => format!("invalid {format}: {}", Excerpt(message)),
+            Error::Io { source, .. } => format!("cannot read the file: {source}"),
+            Error::TooLarge { limit, .. } => format!("the file is larger than the limit of {limit} bytes"),
+            Error::RefusedFile { why, .. } => format!("refused: {why}"),
+            _ => {
+                let prefix = format!("{location}: ");
+                text.strip_prefix(&prefix).unwrap_or(&text).to_owned()
+            }
+        };
+        vec![Diagnostic { location, message }]
+    }
+}
+
 /// Why a file is not read. A spec is untrusted input: its `$ref`s may only name regular files
 /// inside the root folder (the root spec's folder, or `--root`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ pub mod meta;
 pub mod names;
 pub mod parse;
 pub mod pattern;
+pub mod report;
 pub mod write;
 
 pub use config::{Config, GenerateError};

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use chanx_gen::ir::Role;
+use chanx_gen::ir::{Diagnostic, Role};
+use chanx_gen::report::{self, Format, Level};
 use chanx_gen::write::Drift;
 use chanx_gen::{Config, GenerateError};
 
@@ -27,6 +28,62 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How errors and warnings are written: `human` (stderr), or one per line on stdout as
+    /// `json` objects or `github` Actions annotations.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MessageFormat {
+    /// `error: <message>` then `  --> <file>#<pointer> (line N)`, on stderr.
+    Human,
+    /// `{"level","message","file","pointer","line"}`, one object per line on stdout.
+    Json,
+    /// `::error file=F,line=L,title=chanx-gen::<message>`, one per line on stdout.
+    Github,
+}
+
+/// Writes diagnostics in the chosen format.
+#[derive(Debug, Clone, Copy)]
+struct Reporter(Format);
+
+impl Reporter {
+    fn new(format: MessageFormat) -> Self {
+        Self(match format {
+            MessageFormat::Human => Format::Human,
+            MessageFormat::Json => Format::Json,
+            MessageFormat::Github => Format::Github,
+        })
+    }
+
+    fn emit(self, level: Level, d: &Diagnostic) {
+        let text = report::render(self.0, level, d);
+        match self.0 {
+            Format::Human => eprint!("{text}"),
+            Format::Json | Format::Github => print!("{text}"),
+        }
+    }
+
+    fn warnings(self, warnings: &[Diagnostic]) {
+        for w in warnings {
+            self.emit(Level::Warning, w);
+        }
+    }
+
+    /// A failure: every problem in the format, then (for people) the count or the one error.
+    fn failure(self, e: &GenerateError) {
+        let diagnostics = e.diagnostics();
+        if diagnostics.is_empty() || self.0 == Format::Human {
+            eprintln!("{}", e.report());
+            return;
+        }
+        for d in &diagnostics {
+            self.emit(Level::Error, d);
+        }
+        let n = diagnostics.len();
+        eprintln!("error: {n} problem{} in the spec", if n == 1 { "" } else { "s" });
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,10 +205,11 @@ impl OutArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli.command) {
+    let reporter = Reporter::new(cli.message_format);
+    match run(cli.command, reporter) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", e.report());
+            reporter.failure(&e);
             ExitCode::FAILURE
         }
     }
@@ -170,7 +228,7 @@ fn shown(path: &Path) -> PathBuf {
 }
 
 /// Scaffolds a project; prints what it wrote, or why it wrote nothing.
-fn init(options: &chanx_gen::init::InitOptions) -> ExitCode {
+fn init(options: &chanx_gen::init::InitOptions, reporter: Reporter) -> ExitCode {
     match chanx_gen::init::init(options) {
         Ok(files) => {
             for file in &files {
@@ -180,7 +238,7 @@ fn init(options: &chanx_gen::init::InitOptions) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(chanx_gen::init::InitError::Spec(e)) => {
-            eprintln!("{}", e.report());
+            reporter.failure(&e);
             ExitCode::FAILURE
         }
         Err(e) => {
@@ -190,11 +248,12 @@ fn init(options: &chanx_gen::init::InitOptions) -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<ExitCode, GenerateError> {
+fn run(command: Command, reporter: Reporter) -> Result<ExitCode, GenerateError> {
     match command {
         Command::Generate { spec, out } => {
             let config = out.apply(spec.config());
             let report = config.generate(&out.output)?;
+            reporter.warnings(&report.warnings);
             for path in &report.written {
                 eprintln!("wrote {}", shown(path).display());
             }
@@ -237,9 +296,7 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
         }
         Command::Validate { spec } => {
             let ir = spec.config().ir()?;
-            for w in &ir.warnings {
-                eprint!("{}", chanx_gen::config::format_diagnostic("warning", w));
-            }
+            reporter.warnings(&ir.warnings);
             let messages: usize = ir.channels.iter().map(|c| c.messages.len()).sum();
             eprintln!(
                 "{}: ok ({} channel(s), {} message(s), {} type(s), {} warning(s))",
@@ -251,7 +308,9 @@ fn run(command: Command) -> Result<ExitCode, GenerateError> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Init { dir, spec, name } => Ok(init(&chanx_gen::init::InitOptions { dir, spec, name })),
+        Command::Init { dir, spec, name } => {
+            Ok(init(&chanx_gen::init::InitOptions { dir, spec, name }, reporter))
+        }
         Command::Docs { spec, output } => {
             let html = spec.config().docs_html()?;
             chanx_gen::write::write_file(&output, html.as_bytes())?;

@@ -57,6 +57,9 @@ pub struct WriteReport {
     /// Files of an earlier `generate` no longer produced but edited since: left in place and
     /// dropped from the manifest (they are the user's now).
     pub kept: Vec<PathBuf>,
+    /// The spec's warnings (filled by [`Config::generate`](crate::Config::generate); `write`
+    /// itself has none).
+    pub warnings: Vec<crate::ir::Diagnostic>,
 }
 
 /// One difference found by [`check`].

@@ -143,3 +143,49 @@ fn docs_writes_one_html_file() {
     assert!(html.contains("chat_notification"));
     assert!(!html.contains("http://") || !html.contains("<script src="), "page must be self-contained");
 }
+
+#[test]
+fn message_formats_for_ci_list_every_problem() {
+    let several = repo().join("specs/invalid/several-refs.yaml");
+    let out = run(bin().args(["validate", "--message-format", "json"]).arg(&several));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(lines.iter().all(
+        |l| l["level"] == "error" && l["file"].as_str().is_some_and(|f| f.ends_with("several-refs.yaml"))
+    ));
+    assert_eq!(lines[0]["pointer"], "/operations/sendPing/action");
+    assert_eq!(lines[0]["line"], 20);
+    assert!(stderr(&out).contains("error: 4 problems in the spec"), "{}", stderr(&out));
+
+    let out = run(bin().args(["validate", "--message-format", "github"]).arg(&several));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("::error file=")).count(), 4, "{stdout}");
+    assert!(
+        stdout.contains(",line=10,title=chanx-gen::$ref `#/components/schemas/Pingg` points to nothing"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn generate_prints_the_specs_warnings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(spec("chanx-chat.yaml")).expect("chat spec");
+    // A message no operation uses: generation goes on, and says what vanished.
+    let text = text.replacen("messages:\n", "messages:\n      orphan:\n        payload: {type: object}\n", 1);
+    let spec = dir.path().join("api.yaml");
+    std::fs::write(&spec, text).expect("write");
+    let out = run(bin().arg("generate").arg(&spec).arg("-o").arg(dir.path().join("out")));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: "), "{}", stderr(&out));
+    let out = run(bin()
+        .args(["generate", "--message-format", "json"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(dir.path().join("out")));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l.contains("\"level\":\"warning\"")), "{stdout}");
+}

@@ -3,8 +3,10 @@
 //! `specs/` and of the shared corpus is converted alongside its payload schema into the
 //! runtime's descriptors and validated with `chanx::schema::check_value`.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chanx::schema as rt;
 use chanx_gen::emit::docs;
@@ -296,30 +298,9 @@ fn examples_are_left_out_rather_than_wrong() {
     assert!(!page.contains("Example frame"), "no example box without a valid example");
 }
 
+/// The vendored corpus and the project's own valid specs.
 fn corpus() -> Vec<PathBuf> {
-    let roots = [
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../specs"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/examples"),
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/asyncapi/real-world"),
-    ];
-    let mut out = Vec::new();
-    for r in roots {
-        collect(Path::new(r), &mut out);
-    }
-    out.sort();
-    out
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
-            out.push(p);
-        }
-    }
+    support::corpus::documents_3x_and_repo()
 }
 
 #[test]

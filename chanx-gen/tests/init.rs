@@ -171,7 +171,8 @@ fn a_spec_that_is_invalid_is_reported_like_validate_does() {
     let out = chanx_gen(&["init".as_ref(), project.as_os_str(), "--spec".as_ref(), spec.as_os_str()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert_eq!(err.matches("error: ").count(), 3, "{err}");
+    assert_eq!(err.matches("error: ").count(), 4, "{err}");
+    assert!(err.trim_end().ends_with("error: 3 problems in the spec"), "{err}");
     assert!(err.contains("multiple-problems.yaml#/channels/chat/messages/b"), "{err}");
     assert!(!project.exists());
 }

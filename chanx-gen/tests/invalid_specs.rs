@@ -1,20 +1,13 @@
-//! Every document in `specs/invalid/` is refused; the error text is pinned by a snapshot.
+//! Every document in `specs/invalid/` is refused; the error text is pinned by a snapshot, in
+//! the layout the CLI and build scripts print ([`GenerateError::report`]).
 
 use std::path::Path;
 
-use chanx_gen::ir::{self, IrOptions};
-use chanx_gen::parse::Spec;
+use chanx_gen::{Config, GenerateError};
 
 /// The error text for a spec, or `None` when it builds.
 fn error_text(path: &Path) -> Option<String> {
-    let spec = match Spec::load(path) {
-        Ok(s) => s,
-        Err(e) => return Some(e.to_string()),
-    };
-    match ir::build(&spec, &IrOptions::default()) {
-        Ok(_) => None,
-        Err(d) => Some(chanx_gen::Error::Invalid(d).to_string()),
-    }
+    Config::new(path).ir().err().as_ref().map(GenerateError::report)
 }
 
 #[test]

@@ -15,6 +15,7 @@
 pub mod html;
 pub mod rust;
 pub mod ts;
+pub mod workflow;
 
 /// True for a character that never appears verbatim in generated code: control characters other
 /// than tab (line feeds included: callers split lines first), the line and paragraph separators,

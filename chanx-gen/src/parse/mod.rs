@@ -294,13 +294,13 @@ impl Spec {
         });
         match (meta.is_empty(), parsed) {
             (true, parsed) => parsed.map(|()| spec),
-            (false, Err(Error::Invalid(more))) => {
+            (false, Ok(())) => Err(Error::Invalid(meta)),
+            (false, Err(e)) => {
                 let known: Vec<String> = meta.iter().map(|m| m.location.pointer.clone()).collect();
                 let mut all = meta;
-                all.extend(more.into_iter().filter(|d| !known.contains(&d.location.pointer)));
+                all.extend(e.diagnostics().into_iter().filter(|d| !known.contains(&d.location.pointer)));
                 Err(Error::Invalid(all))
             }
-            (false, _) => Err(Error::Invalid(meta)),
         }
     }
 

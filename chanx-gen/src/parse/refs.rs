@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{Document, Spec, child_pointer};
 use crate::error::{Error, Refusal, Result};
+use crate::ir::Diagnostic;
 use crate::load::{self, Fault, LineIndex, Root, escape_segment};
 
 /// How many `$ref` hops are followed before giving up.
@@ -127,6 +128,20 @@ const NAME_MAPS: &[&str] = &[
     "operations",
 ];
 
+/// Why a `$ref` into a file that failed to load (reported on its own) points to nothing.
+const NOT_LOADED: &str = "the file was not loaded (a `$ref` where none is read)";
+
+/// The nodes of the cycle a `a -> b -> a` chain ends in, sorted: the same for every referrer
+/// and every starting point of one cycle.
+fn cycle_members(chain: &str) -> String {
+    let nodes: Vec<&str> = chain.split(" -> ").collect();
+    let last = nodes.last().copied().unwrap_or_default();
+    let start = nodes.iter().position(|n| *n == last).unwrap_or(0);
+    let mut members: Vec<&str> = nodes[start..nodes.len().saturating_sub(1)].to_vec();
+    members.sort_unstable();
+    members.join(" ")
+}
+
 /// Every `$ref` string in a document, with the pointer of the object holding it.
 fn find_refs(value: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -162,29 +177,68 @@ fn find_refs(value: &Value) -> Vec<(String, String)> {
 impl Spec {
     /// Loads every relative file referenced (transitively) from inside `root`, then checks
     /// that every `$ref` resolves and that no chain of `$ref`s is cyclic.
+    ///
+    /// Every broken `$ref` is reported, not only the first: the error is an
+    /// [`Error::Invalid`] listing them all (or the one error, when there is one). A limit on
+    /// the spec's size stops the walk at once.
     pub(super) fn load_references(&mut self, root: &Root) -> Result<()> {
         let mut next = 0;
-        let mut all_refs: Vec<(NodeRef, String)> = Vec::new();
+        let mut all_refs: Vec<NodeRef> = Vec::new();
+        let mut problems: Vec<Error> = Vec::new();
         while next < self.docs.len() {
             let refs = find_refs(&self.docs[next].value);
             for (pointer, reference) in refs {
                 let at = NodeRef { doc: next, pointer };
                 let (file, _) = reference.split_once('#').unwrap_or((reference.as_str(), ""));
                 if is_remote(file) {
-                    return Err(Error::RemoteRef { location: self.location(&at), reference });
+                    problems.push(Error::RemoteRef { location: self.location(&at), reference });
+                    continue;
                 }
                 if !file.is_empty() && !self.files.contains_key(&(next, file.to_owned())) {
-                    let doc = self.load_file(root, &at, &reference, file)?;
-                    self.files.insert((next, file.to_owned()), doc);
+                    match self.load_file(root, &at, &reference, file) {
+                        Ok(doc) => {
+                            self.files.insert((next, file.to_owned()), doc);
+                        }
+                        Err(e @ Error::SpecTooLarge { .. }) => return Err(e),
+                        Err(e) => {
+                            problems.push(e);
+                            continue;
+                        }
+                    }
                 }
-                all_refs.push((at, reference));
+                all_refs.push(at);
             }
             next += 1;
         }
-        for (at, _) in &all_refs {
-            self.resolve(at)?;
+        // A chain through a broken `$ref` breaks for every referrer too: each break is
+        // reported once, where it is.
+        let mut seen: HashSet<String> = HashSet::new();
+        for at in &all_refs {
+            let Err(e) = self.resolve(at) else { continue };
+            let key = match &e {
+                Error::DanglingRef { reason, .. } if reason.starts_with(NOT_LOADED) => continue,
+                Error::DanglingRef { reference, reason, .. } => format!("dangling {reference} {reason}"),
+                Error::CyclicRef { chain, .. } => format!("cycle {}", cycle_members(chain)),
+                other => format!("{:?} {other}", other.location()),
+            };
+            if seen.insert(key) {
+                problems.push(e);
+            }
         }
-        Ok(())
+        match problems.len() {
+            0 => Ok(()),
+            1 => Err(problems.remove(0)),
+            _ => {
+                let mut all: Vec<Diagnostic> = problems.iter().flat_map(Error::diagnostics).collect();
+                all.sort_by(|a, b| {
+                    let key = |d: &Diagnostic| {
+                        (d.location.file.clone(), d.location.line, d.location.pointer.clone())
+                    };
+                    key(a).cmp(&key(b))
+                });
+                Err(Error::Invalid(all))
+            }
+        }
     }
 
     /// The document that `file` (the file part of `reference`, written at `at`) names: one
@@ -251,7 +305,7 @@ impl Spec {
         } else {
             match self.files.get(&(at.doc, file.to_owned())) {
                 Some(i) => *i,
-                None => return Err(dangling("the file was not loaded (a `$ref` where none is read)".into())),
+                None => return Err(dangling(NOT_LOADED.into())),
             }
         };
         let fragment = percent_decode(fragment);

@@ -1,4 +1,4 @@
-//! The room chat of the Chanx reference peer (`shared/peers/chanx/chat_app.py`), served by the
+//! The room chat of the Chanx reference peer (`tools/peers/chanx/chat_app.py`), served by the
 //! chanx runtime from code generated out of `specs/chanx-chat.yaml`:
 //!
 //! - on connect, join the group of the URL's `{room}`;
