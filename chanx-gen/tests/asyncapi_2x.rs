@@ -26,7 +26,7 @@ fn fixture(version: &str) -> PathBuf {
 fn ir_of_text(yaml: &str) -> Result<Ir, String> {
     let name = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asyncapi-2/inline.yaml");
     let spec = Spec::from_text(&name.to_string_lossy(), yaml).map_err(|e| e.to_string())?;
-    ir::build(&spec, &IrOptions::default()).map_err(|d| format!("{d:?}"))
+    ir::build(&spec, &IrOptions::default()).map_err(|d| chanx_gen::Error::Invalid(d).to_string())
 }
 
 /// What a document's API is made of, independent of channel keys: per channel (sorted), the
@@ -212,4 +212,15 @@ fn meta_schema_problems_point_into_the_2x_document() {
     assert!(e.contains("inline.yaml#/channels/c/publish/operationId (line 6): expected a string"), "{e}");
     // 2.0 to 2.5 are checked against the 2.6.0 schema; their version is not a problem.
     assert!(ir_of_text(&format!("{HEAD}channels: {{}}\n")).is_ok());
+}
+
+#[test]
+fn generator_errors_point_into_the_2x_document() {
+    let e = ir_of_text(&format!(
+        "{HEAD}channels:\n  /chat:\n    publish:\n      message:\n        oneOf:\n          - {{messageId: chat-line, payload: {{type: object, properties: {{action: {{const: a}}}}}}}}\n          - {{messageId: chat_line, payload: {{type: object, properties: {{action: {{const: a}}}}}}}}\n"
+    ))
+    .expect_err("two variants `ChatLine`, two tags `a`");
+    assert!(e.contains("inline.yaml#/channels/~1chat/publish/message/oneOf/1 (line 9)"), "{e}");
+    assert!(e.contains("both become the variant `ChatLine`"), "{e}");
+    assert!(e.contains("have the same `action` value"), "{e}");
 }
