@@ -1,6 +1,7 @@
 //! The faithful model of an AsyncAPI 3.0 document (a 2.0–2.6 document is read into the same
-//! model, see [`v2`]): the root file and every relative file it `$ref`s, every `$ref` checked (dangling, cyclic, remote), traits merged, and every node
-//! addressable by file + JSON pointer (+ line). It makes no decisions about the generated API
+//! model, as the official converter maps it: `parse/v2.rs`): the root file and every relative
+//! file it `$ref`s, every `$ref` checked (dangling, cyclic, remote), traits merged, and every
+//! node addressable by file + JSON pointer (+ line). It makes no decisions about the generated API
 //! (directions, tags, names, types: that is [`crate::ir`]); schemas stay JSON values here.
 
 mod refs;
