@@ -253,6 +253,29 @@ impl Spec {
 #[cfg(test)]
 mod tests {
     use super::is_v2;
+    use crate::parse::Spec;
+
+    #[test]
+    fn server_urls_become_host_pathname_and_protocol() {
+        let yaml = "asyncapi: 2.3.0\ninfo: {title: t, version: '1'}\nchannels: {}\nservers:\n  \
+                    a: {url: 'ws://127.0.0.1:8000/ws/v1', protocol: ws}\n  \
+                    b: {url: 'api.example.com:{port}', protocol: wss}\n  \
+                    c: {url: 'wss://api.example.com', protocol: secure-websocket}\n";
+        let spec = Spec::from_text("servers.yaml", yaml).unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<(&str, Option<&str>, &str)> = spec
+            .servers
+            .iter()
+            .map(|s| (s.host.as_str(), s.pathname.as_deref(), s.protocol.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("127.0.0.1:8000", Some("/ws/v1"), "ws"),
+                ("api.example.com:{port}", None, "wss"),
+                ("api.example.com", None, "secure-websocket"),
+            ]
+        );
+    }
 
     #[test]
     fn versions_read_as_2x() {
