@@ -57,11 +57,11 @@ pub enum Error {
         message: String,
     },
     /// The `asyncapi` field is missing or names a version this generator does not read.
-    #[error("{location}: unsupported asyncapi version `{}`: expected 3.0.0 or 3.1.0", Excerpt(.found))]
+    #[error("{location}: unsupported asyncapi version `{}`: expected 2.0.0 to 2.6.0, 3.0.0 or 3.1.0", Excerpt(.found))]
     Version {
         /// Where the `asyncapi` field is (or should be).
         location: Location,
-        /// The version found (`2.6.0`), or `<missing>`.
+        /// The version found (`1.2.0`), or `<missing>`.
         found: String,
     },
     /// A value has the wrong shape (`channels` is a list, an operation has no `action`...).

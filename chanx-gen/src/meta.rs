@@ -19,6 +19,7 @@ use crate::ir::Diagnostic;
 use crate::location::Location;
 use crate::parse::Document;
 
+const V2_6: &str = include_str!("../schemas/asyncapi-2.6.0.json");
 const V3_0: &str = include_str!("../schemas/asyncapi-3.0.0.json");
 const V3_1: &str = include_str!("../schemas/asyncapi-3.1.0.json");
 
@@ -28,14 +29,19 @@ const MAX_REPORTED: usize = 100;
 /// The meta-schema versions this generator checks against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Version {
+    /// Every 2.x document (2.0.0 to 2.6.0): the 2.6.0 schema, the only 2.x one embedded. The
+    /// 2.x minor versions only added fields, so an older document is valid under it; its
+    /// `asyncapi` value, which that schema requires to be `2.6.0`, is checked by the parser.
+    V2_6,
     V3_0,
     V3_1,
 }
 
 impl Version {
-    /// The meta-schema for an `asyncapi` field; `None` for versions read elsewhere (2.x).
+    /// The meta-schema for an `asyncapi` field; `None` for versions without one here.
     fn of(asyncapi: &str) -> Option<Self> {
         match asyncapi.split('.').take(2).collect::<Vec<_>>().as_slice() {
+            ["2", "0" | "1" | "2" | "3" | "4" | "5" | "6"] => Some(Self::V2_6),
             ["3", "0"] => Some(Self::V3_0),
             ["3", _] => Some(Self::V3_1),
             _ => None,
@@ -44,6 +50,7 @@ impl Version {
 
     fn name(self) -> &'static str {
         match self {
+            Self::V2_6 => "2.6.0",
             Self::V3_0 => "3.0.0",
             Self::V3_1 => "3.1.0",
         }
@@ -51,9 +58,11 @@ impl Version {
 
     /// The compiled validator, built once per process.
     fn validator(self) -> &'static Validator {
+        static V26: OnceLock<Validator> = OnceLock::new();
         static V30: OnceLock<Validator> = OnceLock::new();
         static V31: OnceLock<Validator> = OnceLock::new();
         let (cell, text) = match self {
+            Self::V2_6 => (&V26, V2_6),
             Self::V3_0 => (&V30, V3_0),
             Self::V3_1 => (&V31, V3_1),
         };
@@ -76,7 +85,7 @@ pub fn check(root: &Document, asyncapi: &str) -> Vec<Diagnostic> {
         let error = error.to_owned();
         let mut out = Vec::new();
         leaves(&error, &mut out);
-        for leaf in out.into_iter().filter(|e| !is_unresolved_ref(e)) {
+        for leaf in out.into_iter().filter(|e| !is_unresolved_ref(e) && !is_older_2x_version(e, asyncapi)) {
             let d = diagnostic(root, leaf, version);
             if !found.contains(&d) {
                 found.push(d);
@@ -121,6 +130,13 @@ fn leaves<'e>(error: &'e ValidationError<'static>, out: &mut Vec<&'e ValidationE
 fn is_unresolved_ref(error: &ValidationError<'static>) -> bool {
     matches!(error.kind(), ValidationErrorKind::OneOfMultipleValid { .. })
         && error.instance().as_object().is_some_and(|o| o.contains_key("$ref"))
+}
+
+/// The `asyncapi` value of a 2.0–2.5 document, which the 2.6.0 schema alone refuses.
+fn is_older_2x_version(error: &ValidationError<'static>, asyncapi: &str) -> bool {
+    asyncapi.starts_with("2.")
+        && !asyncapi.starts_with("2.6.")
+        && error.instance_path().as_str() == "/asyncapi"
 }
 
 /// How deep into the document an error (or its best alternative) points.
@@ -378,6 +394,9 @@ mod tests {
     fn versions_pick_their_schema() {
         assert_eq!(Version::of("3.0.0"), Some(Version::V3_0));
         assert_eq!(Version::of("3.1.0"), Some(Version::V3_1));
-        assert_eq!(Version::of("2.6.0"), None);
+        assert_eq!(Version::of("2.6.0"), Some(Version::V2_6));
+        assert_eq!(Version::of("2.0.0"), Some(Version::V2_6));
+        assert_eq!(Version::of("2.7.0"), None);
+        assert_eq!(Version::of("1.2.0"), None);
     }
 }

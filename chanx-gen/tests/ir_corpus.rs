@@ -1,4 +1,4 @@
-//! The IR builds for every corpus document (all but the one with remote Avro schemas).
+//! The IR builds for every corpus document, 3.x and 2.x (all but the one with remote Avro schemas).
 
 use chanx_gen::ir::{self, IrOptions};
 
@@ -7,7 +7,7 @@ use support::corpus;
 
 #[test]
 fn every_corpus_document_builds() {
-    let files = corpus::documents_3x_and_repo();
+    let files = corpus::documents_all_and_repo();
     assert!(files.len() >= 33, "corpus not found: {files:?}");
     let mut failures = Vec::new();
     let mut report = String::new();

@@ -20,7 +20,7 @@ use support::corpus;
 #[test]
 fn every_corpus_spec_generates_typescript_and_docs() {
     let files: Vec<PathBuf> =
-        corpus::documents_3x_and_repo().into_iter().filter(|p| !corpus::is_remote_ref_example(p)).collect();
+        corpus::documents_all_and_repo().into_iter().filter(|p| !corpus::is_remote_ref_example(p)).collect();
     assert!(files.len() >= 25, "corpus not found: {files:?}");
     let out = std::env::var_os("CHANX_TS_OUT").map(PathBuf::from);
     let mut seen = std::collections::BTreeSet::new();

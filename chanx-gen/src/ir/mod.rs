@@ -56,7 +56,7 @@ pub struct Info {
     pub version: String,
     /// `info.description`.
     pub description: Option<String>,
-    /// `asyncapi` version string of the document (`3.0.0` or `3.1.0`).
+    /// `asyncapi` version string of the document (`2.0.0` to `2.6.0`, `3.0.0` or `3.1.0`).
     pub asyncapi: String,
 }
 

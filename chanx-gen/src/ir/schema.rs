@@ -141,6 +141,8 @@ impl<'a> Types<'a> {
     /// Short and long name candidates from the node's path.
     fn candidates(&self, node: &NodeRef) -> (String, String) {
         let segs = node.segments();
+        // A 2.x inline message is named as at `channels/<channel>/messages/<message>` in 3.0.
+        let v2 = self.spec.v2_message_place(node);
         let mut short: Vec<String> = Vec::new();
         let mut long: Vec<String> = Vec::new();
         let mut cur = self.spec.value(&NodeRef::root(node.doc));
@@ -155,6 +157,13 @@ impl<'a> Types<'a> {
                     short = vec![segs[2].clone()];
                     long = short.clone();
                     step = 3;
+                }
+                (0, "channels") if v2.is_some() => {
+                    if let Some((channel, message, n)) = &v2 {
+                        short = vec![message.clone()];
+                        long = vec![channel.clone(), message.clone()];
+                        step = *n;
+                    }
                 }
                 (0, "channels") if at(2) == Some("messages") && at(3).is_some() => {
                     short = vec![segs[3].clone()];

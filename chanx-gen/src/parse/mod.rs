@@ -1,9 +1,11 @@
-//! The faithful model of an AsyncAPI 3.0 document: the root file and every relative file it
-//! `$ref`s, every `$ref` checked (dangling, cyclic, remote), traits merged, and every node
-//! addressable by file + JSON pointer (+ line). It makes no decisions about the generated API
+//! The faithful model of an AsyncAPI 3.0 document (a 2.0–2.6 document is read into the same
+//! model, as the official converter maps it: `parse/v2.rs`): the root file and every relative
+//! file it `$ref`s, every `$ref` checked (dangling, cyclic, remote), traits merged, and every
+//! node addressable by file + JSON pointer (+ line). It makes no decisions about the generated API
 //! (directions, tags, names, types: that is [`crate::ir`]); schemas stay JSON values here.
 
 mod refs;
+mod v2;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,7 +39,7 @@ pub struct Document {
 pub struct Spec {
     /// Loaded files; `docs[0]` is the root document.
     pub docs: Vec<Document>,
-    /// The `asyncapi` version (`3.0.0`, `3.1.0`).
+    /// The `asyncapi` version (`2.0.0` to `2.6.0`, `3.0.0`, `3.1.0`).
     pub asyncapi: String,
     /// `info.title`.
     pub title: String,
@@ -366,7 +368,22 @@ impl Spec {
         self.version = info_map.get("version").and_then(scalar_text).unwrap_or_default();
         self.description = info_map.get("description").and_then(Value::as_str).map(str::to_owned);
         self.default_content_type = str_of(self.root(), "defaultContentType");
+        if v2::is_v2(&self.asyncapi) {
+            self.read_v2()?;
+        } else {
+            self.read_v3()?;
+        }
+        let components = root.child("components");
+        if self.value(&components).is_some() {
+            let (c, _) = self.object(&components, "`components`")?;
+            self.schemas = self.entries(&c, "schemas", "`components.schemas`")?;
+        }
+        Ok(())
+    }
 
+    /// Reads the 3.x `servers`, `channels` and `operations`.
+    fn read_v3(&mut self) -> Result<()> {
+        let root = NodeRef::root(0);
         let mut servers = Vec::new();
         for (key, node) in self.entries(&root, "servers", "`servers`")? {
             let (n, m) = self.object(&node, "a server")?;
@@ -393,12 +410,6 @@ impl Spec {
             operations.push(self.read_operation(key, entry)?);
         }
         self.operations = operations;
-
-        let components = root.child("components");
-        if self.value(&components).is_some() {
-            let (c, _) = self.object(&components, "`components`")?;
-            self.schemas = self.entries(&c, "schemas", "`components.schemas`")?;
-        }
         Ok(())
     }
 
@@ -642,7 +653,7 @@ fn check_version(root: &Document) -> Result<String> {
             "<missing>".into()
         }
     };
-    if found.starts_with("3.0.") || found.starts_with("3.1.") {
+    if found.starts_with("3.0.") || found.starts_with("3.1.") || v2::is_v2(&found) {
         Ok(found)
     } else {
         Err(Error::Version { location, found })

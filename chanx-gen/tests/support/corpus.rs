@@ -27,7 +27,7 @@ pub fn specs() -> PathBuf {
     repo().join("specs")
 }
 
-/// The AsyncAPI 3.x documents: the official examples, the real-world documents and the extra specs.
+/// The AsyncAPI 3.x documents: the official 3.0.0 examples, the real-world documents and the extra specs.
 pub fn documents_3x() -> Vec<PathBuf> {
     let mut out = Vec::new();
     for sub in ["asyncapi/examples", "asyncapi/real-world", "specs-extra"] {
@@ -37,10 +37,31 @@ pub fn documents_3x() -> Vec<PathBuf> {
     out
 }
 
+/// The AsyncAPI 2.x documents: the official 2.6.0 examples (read into the same model as 3.x).
+pub fn documents_2x() -> Vec<PathBuf> {
+    documents(&dir("asyncapi/examples-2.6.0"))
+}
+
+/// Every corpus document, 3.x and 2.x.
+pub fn documents_all() -> Vec<PathBuf> {
+    let mut out = documents_3x();
+    out.extend(documents_2x());
+    out.sort();
+    out
+}
+
 /// The corpus documents plus the project's valid specs (not `specs/invalid/`).
 pub fn documents_3x_and_repo() -> Vec<PathBuf> {
     let mut out = documents_3x();
     out.extend(documents(&specs()));
+    out.sort();
+    out
+}
+
+/// Every corpus document (3.x and 2.x) plus the project's valid specs.
+pub fn documents_all_and_repo() -> Vec<PathBuf> {
+    let mut out = documents_3x_and_repo();
+    out.extend(documents_2x());
     out.sort();
     out
 }
