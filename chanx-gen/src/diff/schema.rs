@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::{Effect, Words};
 use crate::ir::{
-    Additional, ArrayRules, EnumValue, Field, Ir, NumberRules, Schema, StringRules, Struct, TypeId, TypeKind,
-    Union,
+    Additional, ArrayRules, EnumValue, Field, Ir, NumberRules, Schema, StringRules, Struct, TypeDef, TypeId,
+    TypeKind, Union,
 };
 use crate::load::escape_segment;
 use crate::location::Location;
@@ -203,13 +203,35 @@ impl<'a> Compare<'a> {
     pub fn schema(&mut self, at: &At, o: &'a Schema, n: &'a Schema) {
         let (ov, oid, oloc) = view(self.old, o, &at.old);
         let (nv, nid, nloc) = view(self.new, n, &at.new);
+        let at = At { path: at.path.clone(), old: oloc, new: nloc };
         if let (Some(a), Some(b)) = (oid, nid) {
             if !self.done.insert((a, b)) {
                 return;
             }
+            self.type_docs(&at, &self.old.types[a], &self.new.types[b]);
         }
-        let at = At { path: at.path.clone(), old: oloc, new: nloc };
         self.views(&at, ov, nv);
+    }
+
+    /// `title`, `description`, `examples` and `deprecated` of a named type: docs only.
+    fn type_docs(&mut self, at: &At, a: &TypeDef, b: &TypeDef) {
+        for (label, changed) in [
+            ("title", a.title != b.title),
+            ("description", a.description != b.description),
+            ("examples", a.examples != b.examples),
+        ] {
+            if changed {
+                self.push(
+                    Effect::Neutral,
+                    &at.keyword(label),
+                    Words::new().t(format!("{label} changed (docs only)")),
+                );
+            }
+        }
+        if a.deprecated != b.deprecated {
+            let what = if b.deprecated { "now deprecated" } else { "no longer deprecated" };
+            self.push(Effect::Neutral, &at.keyword("deprecated"), Words::new().t(what));
+        }
     }
 
     fn views(&mut self, at: &At, o: View<'a>, n: View<'a>) {

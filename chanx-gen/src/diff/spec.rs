@@ -5,7 +5,7 @@
 
 use super::schema::{At, Compare, Finding};
 use super::{Change, Effect, Flow, Verdict, Words};
-use crate::ir::{Channel, Ir, Message, MessageId, Operation, Schema, Tagging};
+use crate::ir::{Action, Channel, Ir, Message, MessageId, Operation, Schema, Tagging};
 use crate::location::Location;
 
 /// Every change from `old` to `new`.
@@ -184,15 +184,14 @@ fn tagging(out: &mut Out, o: &Channel, n: &Channel, ol: &Option<Location>, nl: &
         (Flow::ClientToServer, &o.client.tag, &n.client.tag),
         (Flow::ServerToClient, &o.server.tag, &n.server.tag),
     ] {
-        if a == b || (o.client.messages.is_empty() && flow == Flow::ClientToServer) {
-            continue;
+        // Only a renamed tag property is judged here; tagged ↔ untagged follows from the
+        // messages themselves (their payloads are compared one by one).
+        if let (Tagging::Field(x), Tagging::Field(y)) = (a, b) {
+            if x != y {
+                let what = Words::new().t("messages told apart by ").c(x).t(" → ").c(y);
+                out.push(Some(n), None, flow, Effect::Incompatible, what, ol.clone(), nl.clone());
+            }
         }
-        let show = |t: &Tagging| match t {
-            Tagging::Field(f) => f.clone(),
-            Tagging::Untagged => "(untagged)".into(),
-        };
-        let what = Words::new().t("messages told apart by ").c(show(a)).t(" → ").c(show(b));
-        out.push(Some(n), None, flow, Effect::Incompatible, what, ol.clone(), nl.clone());
     }
 }
 
@@ -363,20 +362,28 @@ fn operations(out: &mut Out, o: &Channel, n: &Channel) {
                     .t("operation ")
                     .c(&a.key)
                     .t(" removed (its messages are compared on their own)");
-                out.push(Some(n), None, Flow::Unused, Effect::Neutral, what, Some(a.origin.clone()), None);
+                out.push(Some(n), None, op_flow(a), Effect::Neutral, what, Some(a.origin.clone()), None);
             }
         }
     }
-    for (j, b) in n.operations.iter().enumerate().filter(|(j, _)| !taken[*j]) {
-        let _ = j;
+    for (_, b) in n.operations.iter().enumerate().filter(|(j, _)| !taken[*j]) {
         let what =
             Words::new().t("operation ").c(&b.key).t(" added (its messages are compared on their own)");
-        out.push(Some(n), None, Flow::Unused, Effect::Neutral, what, None, Some(b.origin.clone()));
+        out.push(Some(n), None, op_flow(b), Effect::Neutral, what, None, Some(b.origin.clone()));
+    }
+}
+
+/// The direction of an operation's messages.
+fn op_flow(op: &Operation) -> Flow {
+    match op.action {
+        Action::Receive => Flow::ClientToServer,
+        Action::Send => Flow::ServerToClient,
     }
 }
 
 fn operation(out: &mut Out, o: &Channel, n: &Channel, a: &Operation, b: &Operation) {
     let (ol, nl) = (Some(a.origin.clone()), Some(b.origin.clone()));
+    let docs_flow = op_flow(b);
     let mut say = |flow, effect, what: Words, at: &str| {
         let loc =
             |l: &Option<Location>| l.as_ref().map(|l| if at.is_empty() { l.clone() } else { sub(l, at) });
@@ -384,11 +391,11 @@ fn operation(out: &mut Out, o: &Channel, n: &Channel, a: &Operation, b: &Operati
     };
     let name = || Words::new().t("operation ").c(&b.key).t(": ");
     if a.key != b.key {
-        say(Flow::Unused, Effect::Neutral, name().t("renamed from ").c(&a.key), "");
+        say(docs_flow, Effect::Neutral, name().t("renamed from ").c(&a.key), "");
     }
     if a.action != b.action {
         say(
-            Flow::Unused,
+            docs_flow,
             Effect::Neutral,
             name().t("action changed (its messages changed direction)"),
             "action",
@@ -398,12 +405,12 @@ fn operation(out: &mut Out, o: &Channel, n: &Channel, a: &Operation, b: &Operati
         [("summary", &a.summary, &b.summary), ("description", &a.description, &b.description)]
     {
         if let Some(what) = docs(label, x, y) {
-            say(Flow::Unused, Effect::Neutral, name().join(what), label);
+            say(docs_flow, Effect::Neutral, name().join(what), label);
         }
     }
     if a.deprecated != b.deprecated {
         let what = if b.deprecated { "now deprecated" } else { "no longer deprecated" };
-        say(Flow::Unused, Effect::Neutral, name().t(what), "deprecated");
+        say(docs_flow, Effect::Neutral, name().t(what), "deprecated");
     }
     // A reply is the server's answer: removing it leaves deployed clients waiting (like a
     // required field that may now be missing); adding one makes new clients wait for an answer
