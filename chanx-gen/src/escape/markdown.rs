@@ -3,7 +3,7 @@
 //!
 //! [`code`] wraps text in an HTML `<code>` element whose content cannot end the element, start
 //! markup, break a table row or mention anyone: `<`, `>`, `&` and `"` become entities, every
-//! other ASCII punctuation character is backslash-escaped (so `*`, `_`, `` ` ``, `[`, `|` and
+//! other ASCII punctuation character but `-`, `.`, `/` and `,` is backslash-escaped (so `*`, `_`, `` ` ``, `[`, `|` and
 //! `\` stay literal, inside a table too), and line breaks, control and bidi characters are shown
 //! as `\u{…}`. GitHub does not turn `@name` or `#123` inside `<code>` into mentions or links.
 
@@ -23,6 +23,10 @@ pub fn inline(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
+            // `-`, `.`, `/` and `,` only mean something at the start of a line (lists): kept
+            // readable. Everything else (`*`, `_`, `` ` ``, `[`, `|`, `\`, `$`, `:`, `@`, `#`, ...)
+            // is escaped.
+            '-' | '.' | '/' | ',' => out.push(c),
             c if c.is_ascii_punctuation() => {
                 out.push('\\');
                 out.push(c);
@@ -46,7 +50,8 @@ mod tests {
         assert_eq!(inline("*x* _y_ `z` [l](u)"), "\\*x\\* \\_y\\_ \\`z\\` \\[l\\]\\(u\\)");
         assert_eq!(inline("@team #1"), "\\@team \\#1");
         assert_eq!(inline("a\nb\u{202e}"), "a\\\\u\\{a\\}b\\\\u\\{202e\\}");
-        assert_eq!(inline("&amp;"), "&amp;amp;");
+        assert_eq!(inline("&amp;"), "&amp;amp\\;");
+        assert_eq!(inline("a-b.c/d,e"), "a-b.c/d,e");
         assert_eq!(inline("é ✓"), "é ✓");
     }
 }
