@@ -51,8 +51,9 @@ impl Checkout {
 
     /// `text` (an error report) with the temporary folder's path replaced by `REV:root/`.
     pub fn unmask(&self, text: &str) -> String {
-        let dir = format!("{}/", self.dir.display());
-        text.replace(&dir, &self.shown_root)
+        let dir = self.dir.display().to_string();
+        let bare = self.shown_root.strip_suffix('/').unwrap_or(&self.shown_root);
+        text.replace(&format!("{dir}/"), &self.shown_root).replace(&dir, bare)
     }
 }
 
