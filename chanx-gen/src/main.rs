@@ -66,10 +66,10 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
     },
-    /// Compare two versions of a spec: list every change with its verdict for deployed
-    /// clients and servers; exit 1 when a change breaks the deployed side (see --deployed).
+    /// Compare two versions of a spec; exit 1 when a change breaks deployed clients.
     ///
-    /// Each change is judged by who sends the message it touches: a narrower message the client
+    /// Lists every change with its JSON pointer, the message and direction it touches and its
+    /// verdict (breaks deployed clients, breaks deployed servers, safe). Each change is judged by who sends the message it touches: a narrower message the client
     /// sends, or a wider one the server sends, breaks deployed clients.
     #[command(
         after_help = "Exit codes: 0 nothing breaks, 1 a change breaks the deployed side, 2 usage error or a spec that cannot be read.\nExamples:\n  chanx-gen diff api/v1.yaml api/v2.yaml\n  chanx-gen diff --git origin/main:api/chat.yaml api/chat.yaml --format markdown"

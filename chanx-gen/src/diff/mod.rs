@@ -340,6 +340,17 @@ pub fn diff(old: &Ir, new: &Ir) -> Report {
 
 /// Reads and builds both specs (each with its own [`Config`]: root, role, tag), then compares
 /// them; an error names the version it comes from only through its file names.
+///
+/// ```no_run
+/// use chanx_gen::Config;
+/// use chanx_gen::diff::{Deployed, diff_specs};
+///
+/// let report = diff_specs(&Config::new("api/v1.yaml"), &Config::new("api/v2.yaml")).expect("both specs build");
+/// for change in &report.changes {
+///     println!("{}: {:?} {}", change.verdict.as_str(), change.message, change.what);
+/// }
+/// assert!(!report.breaking(Deployed::Clients));
+/// ```
 pub fn diff_specs(old: &Config, new: &Config) -> Result<Report, GenerateError> {
     let old = old.ir()?;
     let new = new.ir()?;
