@@ -227,8 +227,8 @@ fn diff(args: &DiffArgs) -> ExitCode {
             (config, shown(old_path).display().to_string())
         }
     };
-    let old_ir = match old.ir() {
-        Ok(ir) => ir,
+    let (old_spec, old_ir) = match old.spec_and_ir() {
+        Ok(both) => both,
         Err(e) => {
             let report = e.report();
             eprintln!("{}", checkout.as_ref().map_or(report.clone(), |c| c.unmask(&report)));
@@ -236,15 +236,16 @@ fn diff(args: &DiffArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let new_ir = match new.ir() {
-        Ok(ir) => ir,
+    let (new_spec, new_ir) = match new.spec_and_ir() {
+        Ok(both) => both,
         Err(e) => {
             eprintln!("{}", e.report());
             eprintln!("error: cannot read NEW ({})", shown(new_path).display());
             return ExitCode::from(2);
         }
     };
-    let report = chanx_gen::diff(&old_ir, &new_ir);
+    let mut report = chanx_gen::diff(&old_ir, &new_ir);
+    report.add_lines(&old_spec, &new_spec);
     let format = match args.format {
         FormatArg::Text => Format::Text,
         FormatArg::Markdown => Format::Markdown,

@@ -35,10 +35,12 @@
 //! [`IrOptions`](crate::ir::IrOptions).
 
 use std::fmt;
+use std::path::Path;
 
 use crate::config::{Config, GenerateError};
 use crate::ir::Ir;
 use crate::location::Location;
+use crate::parse::Spec;
 
 pub mod git;
 mod render;
@@ -352,7 +354,35 @@ pub fn diff(old: &Ir, new: &Ir) -> Report {
 /// assert!(!report.breaking(Deployed::Clients));
 /// ```
 pub fn diff_specs(old: &Config, new: &Config) -> Result<Report, GenerateError> {
-    let old = old.ir()?;
-    let new = new.ir()?;
-    Ok(diff(&old, &new))
+    let (old_spec, old) = old.spec_and_ir()?;
+    let (new_spec, new) = new.spec_and_ir()?;
+    let mut report = diff(&old, &new);
+    report.add_lines(&old_spec, &new_spec);
+    Ok(report)
+}
+
+/// The line of `loc` in `spec`, looked up in the document `loc.file` names (origins in the IR
+/// are relative to the root document's folder).
+fn line_of(spec: &Spec, loc: &Location) -> Option<usize> {
+    let base = spec.docs.first().and_then(|d| Path::new(&d.name).parent().map(Path::to_owned))?;
+    let doc = spec.docs.iter().find(|d| {
+        let name = Path::new(&d.name);
+        name.strip_prefix(&base).unwrap_or(name).to_string_lossy().replace('\\', "/") == loc.file
+    })?;
+    doc.lines.line(&loc.pointer)
+}
+
+impl Report {
+    /// Fills in the line of every place that has none, from the parsed specs the IRs were built
+    /// from (the line of the nearest enclosing node that is written out, for a keyword that is
+    /// not).
+    pub fn add_lines(&mut self, old: &Spec, new: &Spec) {
+        for c in &mut self.changes {
+            for (loc, spec) in [(&mut c.old, old), (&mut c.new, new)] {
+                if let Some(loc) = loc.as_mut().filter(|l| l.line.is_none()) {
+                    loc.line = line_of(spec, loc);
+                }
+            }
+        }
+    }
 }

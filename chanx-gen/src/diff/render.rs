@@ -142,7 +142,13 @@ fn mark(verdict: Verdict, deployed: Deployed) -> &'static str {
 }
 
 fn location_markdown(loc: Option<&Location>) -> String {
-    loc.map_or_else(String::new, |l| markdown::code(&format!("{}#{}", l.file, l.pointer)))
+    loc.map_or_else(String::new, |l| {
+        let at = markdown::code(&format!("{}#{}", l.file, l.pointer));
+        match l.line {
+            Some(n) => format!("{at} (line {n})"),
+            None => at,
+        }
+    })
 }
 
 fn opt_code(s: &Option<String>) -> String {
