@@ -86,6 +86,22 @@ fn deployed_chooses_which_side_gates() {
 }
 
 #[test]
+fn the_readme_shows_a_real_report() {
+    let out = run(bin().current_dir(repo()).args([
+        "diff",
+        "chanx-gen/tests/diff/chat-v1.yaml",
+        "chanx-gen/tests/diff/chat-v2.yaml",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let shown = format!(
+        "$ chanx-gen diff chanx-gen/tests/diff/chat-v1.yaml chanx-gen/tests/diff/chat-v2.yaml\n{}$ echo $?\n1\n",
+        stdout(&out)
+    );
+    assert!(readme.contains(&shown), "README.md's diff report is stale; it is now:\n{shown}");
+}
+
+#[test]
 fn formats() {
     let out = run(bin()
         .arg("diff")
@@ -197,6 +213,16 @@ fn git_compares_with_the_committed_version_and_its_ref_files() {
         stdout(&sub).replace("HEAD:./chat-ws.yaml → chat-ws.yaml", ""),
         report.replace("HEAD:api/chat-ws.yaml → api/chat-ws.yaml", "")
     );
+    // --root names the folder $refs may read from, at REV as on disk.
+    let rooted = run(bin().current_dir(dir).args([
+        "diff",
+        "--git",
+        "HEAD:api/chat-ws.yaml",
+        "api/chat-ws.yaml",
+        "--root",
+        ".",
+    ]));
+    assert_eq!(stdout(&rooted), report);
     // The work tree and the index are untouched.
     let status =
         Command::new("git").arg("-C").arg(dir).args(["status", "--porcelain"]).output().expect("git status");
