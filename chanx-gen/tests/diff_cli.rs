@@ -56,7 +56,11 @@ fn a_breaking_change_exits_1_and_a_safe_one_0() {
     std::fs::write(tmp.path().join("new.yaml"), new).expect("write");
     let out = run(bin().arg("diff").arg(fixture("chat-v1.yaml")).arg(tmp.path().join("new.yaml")));
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(stdout(&out).contains("safe: document (unused)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("safe: document\n  `info.description` changed (docs only)"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -110,8 +110,9 @@ fn subject_text(c: &Change) -> String {
     }
     if s.is_empty() {
         s.push_str("document");
+    } else {
+        let _ = write!(s, " ({})", c.flow.as_str());
     }
-    let _ = write!(s, " ({})", c.flow.as_str());
     if !c.path.is_empty() {
         let _ = write!(s, " at {}", Untrusted(&c.path));
     }
