@@ -304,7 +304,8 @@ impl<'a> Compare<'a> {
     fn other(&mut self, at: &At, o: View<'a>, n: View<'a>) {
         match (values(o), values(n)) {
             (Some(a), Some(b)) => {
-                let at = at.keyword("enum");
+                let is_const = matches!(n, View::Plain(Schema::Const(_)));
+                let at = at.keyword(if is_const { "const" } else { "enum" });
                 for v in a.iter().filter(|v| !b.contains(v)) {
                     self.push(Effect::Narrower, &at, Words::new().t("value ").c(shown(v)).t(" removed"));
                 }

@@ -287,13 +287,11 @@ fn message(out: &mut Out, old: &Ir, new: &Ir, channel: &Channel, (a, b): (&Messa
             |l: &Option<Location>| l.as_ref().map(|l| if at.is_empty() { l.clone() } else { sub(l, at) });
         out.push(Some(channel), Some(&b.key), flow, effect, what, loc(&ol), loc(&nl));
     };
-    if a.tag_value != b.tag_value {
-        let show = |t: &Option<String>| t.clone().unwrap_or_else(|| "none".into());
-        say(
-            Effect::Incompatible,
-            Words::new().t("tag value ").c(show(&a.tag_value)).t(" → ").c(show(&b.tag_value)),
-            "",
-        );
+    // A message in no direction has no tag value: only two values are compared.
+    if let (Some(x), Some(y)) = (&a.tag_value, &b.tag_value) {
+        if x != y {
+            say(Effect::Incompatible, Words::new().t("tag value ").c(x).t(" → ").c(y), "");
+        }
     }
     if a.binary != b.binary || a.content_type != b.content_type {
         let what = Words::new().t("content type ").c(&a.content_type).t(" → ").c(&b.content_type);
