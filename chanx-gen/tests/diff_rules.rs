@@ -397,6 +397,8 @@ fn spec_cases() -> Vec<(&'static str, String, String, bool, bool)> {
             &format!("    address: {address}\n    parameters:\n      {param}\n"),
         )
     };
+    let with_server =
+        |server: &str| base.replace("channels:\n", &format!("servers:\n  s: {server}\nchannels:\n"));
     vec![
         ("client message added", base.clone(), extra_up("up2"), false, true),
         ("client message removed", extra_up("up2"), base.clone(), true, false),

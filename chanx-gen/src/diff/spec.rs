@@ -12,6 +12,7 @@ use crate::location::Location;
 pub(super) fn compare(old: &Ir, new: &Ir) -> Vec<Change> {
     let mut out = Out::default();
     info(&mut out, old, new);
+    servers(&mut out, old, new);
     for o in &old.channels {
         match new.channels.iter().find(|n| n.key == o.key) {
             Some(n) => channel(&mut out, old, new, o, n),
@@ -84,8 +85,52 @@ fn docs(label: &str, a: &Option<String>, b: &Option<String>) -> Option<Words> {
     (a != b).then(|| Words::new().t(format!("{label} changed (docs only)")))
 }
 
+/// A place in the root document (named, like every origin, relative to its own folder).
+fn in_root(ir: &Ir, pointer: &str) -> Location {
+    let name = std::path::Path::new(&ir.source_name).file_name().map(|n| n.to_string_lossy().into_owned());
+    Location::new(name.unwrap_or_else(|| ir.source_name.clone()), pointer)
+}
+
+/// Servers, by key: a changed `protocol` or `pathname` changes where clients connect; hosts
+/// and added or removed entries are deployment details.
+fn servers(out: &mut Out, old: &Ir, new: &Ir) {
+    let at =
+        |ir: &Ir, key: &str| Some(in_root(ir, &format!("/servers/{}", crate::load::escape_segment(key))));
+    for a in &old.servers {
+        let Some(b) = new.servers.iter().find(|b| b.key == a.key) else {
+            let what = Words::new().t("server ").c(&a.key).t(" removed");
+            out.push(None, None, Flow::Connect, Effect::Neutral, what, at(old, &a.key), None);
+            continue;
+        };
+        let mut say = |effect, what: Words| {
+            out.push(None, None, Flow::Connect, effect, what, at(old, &a.key), at(new, &b.key))
+        };
+        let name = || Words::new().t("server ").c(&b.key).t(": ");
+        if a.protocol != b.protocol {
+            say(Effect::Incompatible, name().t("`protocol` ").c(&a.protocol).t(" → ").c(&b.protocol));
+        }
+        if a.pathname != b.pathname {
+            let show = |p: &Option<String>| p.clone().unwrap_or_else(|| "none".into());
+            say(
+                Effect::Incompatible,
+                name().t("`pathname` ").c(show(&a.pathname)).t(" → ").c(show(&b.pathname)),
+            );
+        }
+        if a.host != b.host {
+            say(Effect::Neutral, name().t("`host` ").c(&a.host).t(" → ").c(&b.host));
+        }
+        if a.description != b.description {
+            say(Effect::Neutral, name().t("description changed (docs only)"));
+        }
+    }
+    for b in new.servers.iter().filter(|b| !old.servers.iter().any(|a| a.key == b.key)) {
+        let what = Words::new().t("server ").c(&b.key).t(" added");
+        out.push(None, None, Flow::Connect, Effect::Neutral, what, None, at(new, &b.key));
+    }
+}
+
 fn info(out: &mut Out, old: &Ir, new: &Ir) {
-    let at = |ir: &Ir| Location::new(ir.source_name.clone(), "/info");
+    let at = |ir: &Ir| in_root(ir, "/info");
     let mut say =
         |what: Words| out.push(None, None, Flow::Unused, Effect::Neutral, what, Some(at(old)), Some(at(new)));
     if old.info.title != new.info.title {
