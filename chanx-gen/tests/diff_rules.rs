@@ -505,6 +505,21 @@ fn spec_cases() -> Vec<(&'static str, String, String, bool, bool)> {
             false,
         ),
         (
+            "server pathname changed",
+            with_server("{host: h, protocol: ws}"),
+            with_server("{host: h, protocol: ws, pathname: /v2}"),
+            true,
+            true,
+        ),
+        (
+            "server host changed",
+            with_server("{host: a, protocol: ws}"),
+            with_server("{host: b, protocol: ws}"),
+            false,
+            false,
+        ),
+        ("server added", base.clone(), with_server("{host: a, protocol: ws}"), false, false),
+        (
             "info docs",
             base.clone(),
             base.replace("{title: t, version: '1'}", "{title: t2, version: '2', description: d}"),
