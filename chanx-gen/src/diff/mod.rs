@@ -30,6 +30,16 @@
 //! (removing it leaves deployed clients waiting). A message no operation uses travels nowhere:
 //! its changes are safe.
 //!
+//! # Limits
+//!
+//! What the IR does not model is not compared: message `headers`, `bindings`, `not`,
+//! `if`/`then`/`else`. Two different `pattern`s are not tested for inclusion (any change is
+//! incompatible), nor are `minimum` and `exclusiveMinimum` traded for each other (each keyword
+//! is judged on its own). Pointers below a named schema are built from the keywords the IR
+//! keeps (`/properties/x`, `/items`, `/prefixItems/0`, `/oneOf/1`): inside an `allOf` that was
+//! merged, or a union whose `null` branch was dropped, they name the merged schema's place, and
+//! the line is that of the nearest node written out.
+//!
 //! Directions come from the IR (`receive` → the client sends it, `send` and replies → the
 //! server sends it; `--role client` swaps them), so both specs must be read with the same
 //! [`IrOptions`](crate::ir::IrOptions).
