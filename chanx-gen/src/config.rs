@@ -179,6 +179,13 @@ impl Config {
         self.ir_of(&self.load_spec()?)
     }
 
+    /// Like [`Config::ir`], keeping the parsed spec too (its files and lines).
+    pub fn spec_and_ir(&self) -> Result<(Spec, Ir), GenerateError> {
+        let spec = self.load_spec()?;
+        let ir = self.ir_of(&spec)?;
+        Ok((spec, ir))
+    }
+
     /// Reads the spec, confined to [`Config::root`] when one is set (else the spec's folder).
     fn load_spec(&self) -> crate::Result<Spec> {
         match &self.root {

@@ -8,6 +8,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
+pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod escape;
@@ -23,4 +24,5 @@ pub mod report;
 pub mod write;
 
 pub use config::{Config, GenerateError};
+pub use diff::{Report as DiffReport, diff, diff_specs};
 pub use error::{Error, Result};

@@ -123,6 +123,15 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
     },
+    /// Compare two versions of a spec; exit 1 when a change breaks deployed clients.
+    ///
+    /// Lists every change with its JSON pointer, the message and direction it touches and its
+    /// verdict (breaks deployed clients, breaks deployed servers, safe). Each change is judged by who sends the message it touches: a narrower message the client
+    /// sends, or a wider one the server sends, breaks deployed clients.
+    #[command(
+        after_help = "Exit codes: 0 nothing breaks, 1 a change breaks the deployed side, 2 usage error or a spec that cannot be read.\nExamples:\n  chanx-gen diff api/v1.yaml api/v2.yaml\n  chanx-gen diff --git origin/main:api/chat.yaml api/chat.yaml --format markdown"
+    )]
+    Diff(DiffArgs),
     /// Write the spec's self-contained HTML documentation page.
     Docs {
         #[command(flatten)]
@@ -151,6 +160,52 @@ struct SpecArgs {
 }
 
 #[derive(Debug, Args)]
+struct DiffArgs {
+    /// OLD and NEW (YAML or JSON); NEW alone with --git.
+    #[arg(value_name = "SPEC", num_args = 1..=2, required = true)]
+    specs: Vec<PathBuf>,
+    /// Read OLD as committed: REV:PATH (PATH from the repository's top, or `./PATH` from here),
+    /// with the files it `$ref`s from the same revision.
+    #[arg(long, value_name = "REV:PATH")]
+    git: Option<String>,
+    /// The payload property that tells messages apart (default: `action`, else detected).
+    #[arg(long, value_name = "NAME")]
+    tag: Option<String>,
+    /// Whose point of view both documents take.
+    #[arg(long, value_enum, default_value_t = RoleArg::Server)]
+    role: RoleArg,
+    /// The folder `$ref`s may read files from (default: each spec's folder); it must hold both specs.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+    /// Which deployed side must keep working: what makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = DeployedArg::Clients)]
+    deployed: DeployedArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// Plain text, one block per change.
+    Text,
+    /// A Markdown table, for a pull-request comment.
+    Markdown,
+    /// JSON, for tools.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DeployedArg {
+    /// Clients still run the old version (servers are upgraded first).
+    Clients,
+    /// Servers still run the old version (clients are upgraded first).
+    Servers,
+    /// Either may still run the old version.
+    Both,
+}
+
+#[derive(Debug, Args)]
 struct OutArgs {
     /// The output directory.
     #[arg(short, long, value_name = "DIR")]
@@ -176,18 +231,90 @@ enum RoleArg {
 
 impl SpecArgs {
     fn config(&self) -> Config {
-        let mut config = Config::new(&self.spec).role(match self.role {
-            RoleArg::Server => Role::Server,
-            RoleArg::Client => Role::Client,
-        });
-        if let Some(tag) = &self.tag {
-            config = config.tag(tag);
-        }
-        if let Some(root) = &self.root {
-            config = config.root(root);
-        }
-        config
+        spec_config(&self.spec, self.tag.as_deref(), self.role, self.root.as_deref())
     }
+}
+
+fn spec_config(spec: &Path, tag: Option<&str>, role: RoleArg, root: Option<&Path>) -> Config {
+    let mut config = Config::new(spec).role(match role {
+        RoleArg::Server => Role::Server,
+        RoleArg::Client => Role::Client,
+    });
+    if let Some(tag) = tag {
+        config = config.tag(tag);
+    }
+    if let Some(root) = root {
+        config = config.root(root);
+    }
+    config
+}
+
+/// A usage error: printed the way clap prints its own, exit 2.
+fn usage_error(message: &str) -> ExitCode {
+    use clap::CommandFactory;
+    let _ = Cli::command().error(clap::error::ErrorKind::ArgumentConflict, message).print();
+    ExitCode::from(2)
+}
+
+/// `chanx-gen diff`: the report on stdout; exit 1 when it breaks the deployed side, 2 when a
+/// spec cannot be read (or on a usage error).
+fn diff(args: &DiffArgs) -> ExitCode {
+    use chanx_gen::diff::{Deployed, Format};
+    let checkout = match (&args.git, args.specs.as_slice()) {
+        (Some(rev), [_]) => match chanx_gen::diff::git::checkout(rev, args.root.as_deref()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        (None, [_, _]) => None,
+        (Some(_), _) => return usage_error("with --git, give NEW only: chanx-gen diff --git REV:PATH NEW"),
+        (None, _) => return usage_error("give OLD and NEW: chanx-gen diff OLD NEW (or --git REV:PATH NEW)"),
+    };
+    let new_path = &args.specs[args.specs.len() - 1];
+    let new = spec_config(new_path, args.tag.as_deref(), args.role, args.root.as_deref());
+    let (old, old_label) = match &checkout {
+        Some(c) => {
+            (spec_config(c.spec(), args.tag.as_deref(), args.role, Some(c.root())), c.label().to_owned())
+        }
+        None => {
+            let old_path = &args.specs[0];
+            let config = spec_config(old_path, args.tag.as_deref(), args.role, args.root.as_deref());
+            (config, shown(old_path).display().to_string())
+        }
+    };
+    let (old_spec, old_ir) = match old.spec_and_ir() {
+        Ok(both) => both,
+        Err(e) => {
+            let report = e.report();
+            eprintln!("{}", checkout.as_ref().map_or(report.clone(), |c| c.unmask(&report)));
+            eprintln!("error: cannot read OLD ({old_label})");
+            return ExitCode::from(2);
+        }
+    };
+    let (new_spec, new_ir) = match new.spec_and_ir() {
+        Ok(both) => both,
+        Err(e) => {
+            eprintln!("{}", e.report());
+            eprintln!("error: cannot read NEW ({})", shown(new_path).display());
+            return ExitCode::from(2);
+        }
+    };
+    let mut report = chanx_gen::diff(&old_ir, &new_ir);
+    report.add_lines(&old_spec, &new_spec);
+    let format = match args.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Markdown => Format::Markdown,
+        FormatArg::Json => Format::Json,
+    };
+    let deployed = match args.deployed {
+        DeployedArg::Clients => Deployed::Clients,
+        DeployedArg::Servers => Deployed::Servers,
+        DeployedArg::Both => Deployed::Both,
+    };
+    print!("{}", report.render(format, &old_label, &shown(new_path).display().to_string(), deployed));
+    if report.breaking(deployed) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
 impl OutArgs {
@@ -308,6 +435,7 @@ fn run(command: Command, reporter: Reporter) -> Result<ExitCode, GenerateError> 
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Diff(args) => Ok(diff(&args)),
         Command::Init { dir, spec, name } => {
             Ok(init(&chanx_gen::init::InitOptions { dir, spec, name }, reporter))
         }

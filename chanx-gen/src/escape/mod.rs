@@ -13,6 +13,7 @@
 //! so that the value is unchanged.
 
 pub mod html;
+pub mod markdown;
 pub mod rust;
 pub mod ts;
 pub mod workflow;
