@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::message::{DecodeError, ErrorItem, LocPart};
-use crate::schema::{Check, Cx, Schema, check_value_ignoring};
+use crate::schema::{Check, Const, Cx, Schema, check_value_ignoring};
 
 /// The envelope key a client may add to any frame (echoed on replies); never an unknown key.
 pub const REF_KEY: &str = "ref";
@@ -462,6 +462,39 @@ pub fn required_nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 /// `None` (with `#[serde(default)]`), `null` is refused.
 pub fn non_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
+}
+
+/// `deserialize_with` for an optional property whose schema allows `null` when leaving it out
+/// means something else: with `#[serde(default)]` on an `Option<Option<T>>`, absent is `None`,
+/// `null` is `Some(None)` and a value is `Some(Some(value))`.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// `Serialize` of a generated constant type: writes its one value.
+pub fn write_const<S: serde::Serializer>(value: &Const, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Const::Null => serializer.serialize_unit(),
+        Const::Bool(b) => serializer.serialize_bool(*b),
+        Const::Int(i) => serializer.serialize_i64(*i),
+        Const::Float(f) => serializer.serialize_f64(*f),
+        Const::Str(s) => serializer.serialize_str(s),
+        Const::Json(j) => match serde_json::from_str::<Value>(j) {
+            Ok(v) => v.serialize(serializer),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        },
+    }
+}
+
+/// `Deserialize` of a generated constant type: accepts its one value and refuses any other
+/// (the decoder then reports a `literal_error` at the property).
+pub fn read_const<'de, D: Deserializer<'de>>(value: &Const, deserializer: D) -> Result<(), D::Error> {
+    let found = Value::deserialize(deserializer)?;
+    if value.matches(&found) {
+        Ok(())
+    } else {
+        Err(serde::de::Error::custom(format_args!("Input should be {}", value.repr())))
+    }
 }
 
 #[cfg(test)]

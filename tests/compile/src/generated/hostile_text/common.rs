@@ -32,7 +32,7 @@ pub struct Hello {
         deserialize_with = "::chanx::codec::non_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
-    pub injected: ::core::option::Option<::std::string::String>,
+    pub injected: ::core::option::Option<HelloInjected>,
     /// Property `__proto__`.
     #[serde(rename = "__proto__", default = "__chanx::defaults::Hello__proto")]
     pub proto: i64,
@@ -44,6 +44,53 @@ pub struct Hello {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub word: ::core::option::Option<::std::string::String>,
+}
+/// The constant `"\"# */ ${injected}
+/// "` of property `*/ injected(); /*` of [`Hello`]: it always encodes to this value, and decoding refuses any other.
+#[derive(
+    ::core::fmt::Debug,
+    ::core::clone::Clone,
+    ::core::marker::Copy,
+    ::core::cmp::PartialEq,
+    ::core::cmp::Eq,
+    ::core::hash::Hash,
+    ::core::cmp::PartialOrd,
+    ::core::cmp::Ord,
+    ::core::default::Default
+)]
+pub struct HelloInjected;
+impl HelloInjected {
+    /// The value on the wire.
+    pub const VALUE: &'static str = "\"# */ ${injected} \u{2028}";
+}
+impl ::chanx::serde::Serialize for HelloInjected {
+    fn serialize<S: ::chanx::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::chanx::codec::write_const(
+            &::chanx::schema::Const::Str(Self::VALUE),
+            serializer,
+        )
+    }
+}
+impl<'de> ::chanx::serde::Deserialize<'de> for HelloInjected {
+    fn deserialize<D: ::chanx::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::core::result::Result<Self, D::Error> {
+        ::chanx::codec::read_const(
+                &::chanx::schema::Const::Str(Self::VALUE),
+                deserializer,
+            )
+            .map(|()| Self)
+    }
+}
+impl ::chanx::schema::Check for HelloInjected {
+    fn check<'a>(
+        &'a self,
+        _schema: &'static ::chanx::schema::Schema,
+        _cx: &mut ::chanx::schema::Cx<'a>,
+    ) {}
 }
 impl ::chanx::schema::Check for Hello {
     fn check<'a>(
