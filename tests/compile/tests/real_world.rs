@@ -26,6 +26,7 @@ fn subscribe() -> Subscribe {
         branch: None,
         since: None,
         until: None,
+        labels: None,
         limit: None,
     }
 }
@@ -91,6 +92,9 @@ fn absent_and_null_survive_a_round_trip() {
         json!({"type": "subscribe", "version": 2, "mode": "follow", "pipeline": "p", "since": "a", "until": "b", "limit": 5}),
         // Optional, not nullable `branch`: left out when unset.
         json!({"type": "subscribe", "version": 2, "mode": "follow", "pipeline": "p", "since": null, "branch": "dev", "limit": null}),
+        // Optional, any JSON `labels`: `null` is kept, absent stays absent.
+        json!({"type": "subscribe", "version": 2, "mode": "follow", "pipeline": "p", "since": null, "labels": null, "limit": null}),
+        json!({"type": "subscribe", "version": 2, "mode": "follow", "pipeline": "p", "since": null, "labels": {"a": 1}, "limit": null}),
     ];
     for frame in frames {
         let msg = ClientMessage::decode(&frame.to_string()).unwrap_or_else(|e| panic!("{frame}: {e}"));

@@ -9,6 +9,7 @@
 //! | yes      | yes      | -            | `Option<T>`  | error    | `None`  | `null`        |
 //! | no       | yes      | `null`       | `Option<T>`  | `None`   | `None`  | `null`        |
 //! | no       | yes      | none         | `Option<Option<T>>` | `None` | `Some(None)` | (skipped) |
+//! | no       | any JSON | none         | `Option<Value>` | `None` | `Some(Null)` | (skipped) |
 //! | no       | no       | usable       | `T`          | default  | error   | -             |
 //! | no       | no       | none         | `Option<T>`  | `None`   | error   | (skipped)     |
 //!
@@ -447,7 +448,7 @@ fn field_repr(cx: &Cx<'_>, owner: &TypeDef, f: &Field) -> FieldRepr {
         serde.push(quote! { default = #path });
         let ret = field_type(cx, f, &quote! { super::super:: });
         default_fn = Some((quote! { #ret }, expr));
-    } else if nullable && f.default != Some(Value::Null) {
+    } else if (nullable || matches!(f.schema, Schema::Any)) && f.default != Some(Value::Null) {
         // Optional and nullable, and leaving it out does not mean `null`: absent (`None`),
         // `null` (`Some(None)`) and a value (`Some(Some(v))`) are three states, and encoding
         // writes back what was read.

@@ -69,7 +69,6 @@ impl ::chanx::schema::Check for StepEvent {
     ::core::clone::Clone,
     ::core::cmp::PartialEq,
     ::core::cmp::Eq,
-    ::core::hash::Hash,
     ::chanx::serde::Serialize,
     ::chanx::serde::Deserialize
 )]
@@ -111,6 +110,14 @@ pub struct Subscribe {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub until: ::core::option::Option<::core::option::Option<::std::string::String>>,
+    /// Any JSON value, optional; absent and `null` stay apart.
+    #[serde(
+        rename = "labels",
+        default,
+        deserialize_with = "::chanx::codec::present",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub labels: ::core::option::Option<::chanx::serde_json::Value>,
     /// Optional and nullable with a `null` default; absent means `null`.
     #[serde(rename = "limit", default)]
     pub limit: ::core::option::Option<i64>,
@@ -269,6 +276,7 @@ impl ::chanx::schema::Check for Subscribe {
                 &self.branch,
                 &self.since,
                 &self.until,
+                &self.labels,
                 &self.limit,
             ],
         );
@@ -537,7 +545,7 @@ pub mod __chanx {
             Field::req("step", Schema::Int(NumRules::NONE.minimum(0.0))),
             Field::req("meta", Schema::Named(&super::schema::StepEventMeta)),
         ];
-        pub static Subscribe: [Field; 8] = [
+        pub static Subscribe: [Field; 9] = [
             Field::req("version", Schema::Const(Const::Int(2i64))),
             Field::req("mode", Schema::Const(Const::Str("follow"))),
             Field::opt("strict", Schema::Const(Const::Bool(true))),
@@ -545,6 +553,7 @@ pub mod __chanx {
             Field::opt("branch", Schema::STR),
             Field::req("since", Schema::Nullable(&Schema::STR)),
             Field::opt("until", Schema::Nullable(&Schema::STR)),
+            Field::opt("labels", Schema::Any),
             Field::opt("limit", Schema::Nullable(&Schema::INT)),
         ];
         pub static LogEntry: [Field; 2] = [
