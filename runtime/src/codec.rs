@@ -471,6 +471,59 @@ pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<O
     T::deserialize(d).map(Some)
 }
 
+/// The impls of a generated constant type (a unit struct that holds the one value of a `const`
+/// property): `NAME::VALUE`, `Serialize` (writes the value), `Deserialize` (refuses any other
+/// value) and `Check` (nothing left to check). `chanx::constant!(Version = Int(2));`, where the
+/// value is written as a [`Const`](crate::schema::Const) variant (`Bool`, `Int`, `Float`, `Str`).
+#[macro_export]
+macro_rules! constant {
+    ($name:ident = Bool($value:expr)) => {
+        $crate::constant!(@impl $name: bool = Bool($value));
+    };
+    ($name:ident = Int($value:expr)) => {
+        $crate::constant!(@impl $name: i64 = Int($value));
+    };
+    ($name:ident = Float($value:expr)) => {
+        $crate::constant!(@impl $name: f64 = Float($value));
+    };
+    ($name:ident = Str($value:expr)) => {
+        $crate::constant!(@impl $name: &'static str = Str($value));
+    };
+    (@impl $name:ident: $ty:ty = $ctor:ident($value:expr)) => {
+        impl $name {
+            /// The value on the wire.
+            pub const VALUE: $ty = $value;
+        }
+
+        impl $crate::serde::Serialize for $name {
+            fn serialize<S: $crate::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::codec::write_const(&$crate::schema::Const::$ctor(Self::VALUE), serializer)
+            }
+        }
+
+        impl<'de> $crate::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::codec::read_const(&$crate::schema::Const::$ctor(Self::VALUE), deserializer)
+                    .map(|()| Self)
+            }
+        }
+
+        impl $crate::schema::Check for $name {
+            fn check<'a>(
+                &'a self,
+                _schema: &'static $crate::schema::Schema,
+                _cx: &mut $crate::schema::Cx<'a>,
+            ) {
+            }
+        }
+    };
+}
+
 /// `Serialize` of a generated constant type: writes its one value.
 pub fn write_const<S: serde::Serializer>(value: &Const, serializer: S) -> Result<S::Ok, S::Error> {
     match value {

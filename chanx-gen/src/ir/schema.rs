@@ -4,14 +4,22 @@
 //!
 //! Rules (deterministic, documented here once):
 //! - A schema gets a named type when it sits at a component location (`components/schemas/X`,
-//!   `definitions/X`, `$defs/X`, or a top-level key of a referenced file) or when its shape needs
-//!   one (an object with `properties`, a string/integer `enum`, a union, an `allOf`).
+//!   `definitions/X`, `$defs/X`, a top-level key of a referenced file, or the root of a
+//!   referenced file) or when its shape needs one (an object with `properties`, a string/integer
+//!   `enum`, a union, an `allOf`).
 //! - Its name comes from where it is written: the component key, else the parent's name plus the
 //!   path (`NewMessagePayload` + `priority` → `NewMessagePayloadPriority`; a message's inline
-//!   payload → `<MessageKey>Payload`). Each type has a short and a long (channel-qualified) form;
-//!   component names are taken first and two components with one name are an error; other types
-//!   use the short form when nobody else wants it, otherwise every contender uses its long form;
-//!   a clash that remains is an error naming both origins.
+//!   payload → `<MessageKey>Payload`). The root of a referenced file is named after the
+//!   component key that refers to it, else its `title`, else its file name (`run-event.json` →
+//!   `RunEvent`), and paths inside that file start from that name. Each type has a short and a
+//!   long (channel-, parent- or file-qualified) form. Component names are taken first: a name
+//!   one component wants is its own; of several that want one name, those whose long form is
+//!   no different keep it and the others use their long form (`$defs/Meta` of two files →
+//!   `RunEventMeta`, `StepEventMeta`); other types use the short form when nobody else wants it,
+//!   otherwise every contender uses its long form. A clash that remains is an error naming both
+//!   origins and what to change, in the document's terms (component key, `title`, file name).
+//! - A scalar `const` property gets a constant type named `<Type><Property>` after every other
+//!   name is decided (`Const` appended when taken): [`Field::constant`].
 //! - Union variants are named after their type (minus the union's name as prefix) or their kind;
 //!   enum variants after their value. Duplicates in one enum get their 1-based position appended.
 //! - Recursion: a depth-first walk over direct references (struct fields, `Option`, unions,

@@ -1,6 +1,7 @@
 //! `specs/real-world.yaml` through its generated code: `const` properties are types of their
 //! own (always written, refused when different), optional and nullable properties keep absent
-//! and `null` apart over a round trip, and the binary `send` message has push helpers.
+//! and `null` apart over a round trip, and the binary `send` message has push helpers (and a
+//! handler can answer with `Context::send_binary`).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -157,7 +158,9 @@ struct App {
 }
 
 impl RunsHandler for App {
-    async fn subscribe(&self, _: &Context<Runs>, _: Subscribe) -> HandlerResult<()> {
+    async fn subscribe(&self, ctx: &Context<Runs>, _: Subscribe) -> HandlerResult<()> {
+        // A handler answers with a binary frame directly.
+        ctx.send_binary(vec![9u8, 8]);
         Ok(())
     }
 
@@ -190,5 +193,9 @@ async fn binary_send_messages_have_push_helpers() {
     assert_eq!(report.delivered, 1, "{report:?}");
     let frame = client.receive_frame_within(Duration::from_secs(5)).await.expect("a frame");
     assert!(matches!(&frame, Frame::Binary(b) if b.as_ref() == [0, 255]), "{frame:?}");
+
+    client.send(&ClientMessage::Subscribe(subscribe())).await;
+    let frame = client.receive_frame_within(Duration::from_secs(5)).await.expect("a frame");
+    assert!(matches!(&frame, Frame::Binary(b) if b.as_ref() == [9, 8]), "{frame:?}");
     assert!(client.receive_nothing().await);
 }

@@ -813,17 +813,17 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union) -> Toke
 /// value and refuses any other on decode.
 fn emit_constant(name: &str, value: &Value, owner: &str, wire: &str) -> TokenStream {
     let name = ident(name);
-    let (ty, lit, ctor) = match value {
-        Value::Bool(b) => (quote! { bool }, quote! { #b }, quote! { Bool }),
-        Value::String(s) => (quote! { &'static str }, quote! { #s }, quote! { Str }),
+    let (lit, ctor) = match value {
+        Value::Bool(b) => (quote! { #b }, quote! { Bool }),
+        Value::String(s) => (quote! { #s }, quote! { Str }),
         Value::Number(n) => match n.as_i64() {
             Some(i) => {
-                let l = Literal::i64_suffixed(i);
-                (quote! { i64 }, quote! { #l }, quote! { Int })
+                let l = Literal::i64_unsuffixed(i);
+                (quote! { #l }, quote! { Int })
             }
             None => {
                 let l = Literal::f64_suffixed(n.as_f64().unwrap_or_default());
-                (quote! { f64 }, quote! { #l }, quote! { Float })
+                (quote! { #l }, quote! { Float })
             }
         },
         _ => return TokenStream::new(),
@@ -843,26 +843,7 @@ fn emit_constant(name: &str, value: &Value, owner: &str, wire: &str) -> TokenStr
         )]
         pub struct #name;
 
-        impl #name {
-            /// The value on the wire.
-            pub const VALUE: #ty = #lit;
-        }
-
-        impl ::chanx::serde::Serialize for #name {
-            fn serialize<S: ::chanx::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                ::chanx::codec::write_const(&::chanx::schema::Const::#ctor(Self::VALUE), serializer)
-            }
-        }
-
-        impl<'de> ::chanx::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::chanx::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                ::chanx::codec::read_const(&::chanx::schema::Const::#ctor(Self::VALUE), deserializer).map(|()| Self)
-            }
-        }
-
-        impl ::chanx::schema::Check for #name {
-            fn check<'a>(&'a self, _schema: &'static ::chanx::schema::Schema, _cx: &mut ::chanx::schema::Cx<'a>) {}
-        }
+        ::chanx::constant!(#name = #ctor(#lit));
     }
 }
 

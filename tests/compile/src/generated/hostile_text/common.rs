@@ -59,39 +59,7 @@ pub struct Hello {
     ::core::default::Default
 )]
 pub struct HelloInjected;
-impl HelloInjected {
-    /// The value on the wire.
-    pub const VALUE: &'static str = "\"# */ ${injected} \u{2028}";
-}
-impl ::chanx::serde::Serialize for HelloInjected {
-    fn serialize<S: ::chanx::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        ::chanx::codec::write_const(
-            &::chanx::schema::Const::Str(Self::VALUE),
-            serializer,
-        )
-    }
-}
-impl<'de> ::chanx::serde::Deserialize<'de> for HelloInjected {
-    fn deserialize<D: ::chanx::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::chanx::codec::read_const(
-                &::chanx::schema::Const::Str(Self::VALUE),
-                deserializer,
-            )
-            .map(|()| Self)
-    }
-}
-impl ::chanx::schema::Check for HelloInjected {
-    fn check<'a>(
-        &'a self,
-        _schema: &'static ::chanx::schema::Schema,
-        _cx: &mut ::chanx::schema::Cx<'a>,
-    ) {}
-}
+::chanx::constant!(HelloInjected = Str("\"# */ ${injected} \u{2028}"));
 impl ::chanx::schema::Check for Hello {
     fn check<'a>(
         &'a self,

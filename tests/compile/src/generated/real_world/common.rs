@@ -135,39 +135,7 @@ pub struct Subscribe {
     ::core::default::Default
 )]
 pub struct SubscribeVersion;
-impl SubscribeVersion {
-    /// The value on the wire.
-    pub const VALUE: i64 = 2i64;
-}
-impl ::chanx::serde::Serialize for SubscribeVersion {
-    fn serialize<S: ::chanx::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        ::chanx::codec::write_const(
-            &::chanx::schema::Const::Int(Self::VALUE),
-            serializer,
-        )
-    }
-}
-impl<'de> ::chanx::serde::Deserialize<'de> for SubscribeVersion {
-    fn deserialize<D: ::chanx::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::chanx::codec::read_const(
-                &::chanx::schema::Const::Int(Self::VALUE),
-                deserializer,
-            )
-            .map(|()| Self)
-    }
-}
-impl ::chanx::schema::Check for SubscribeVersion {
-    fn check<'a>(
-        &'a self,
-        _schema: &'static ::chanx::schema::Schema,
-        _cx: &mut ::chanx::schema::Cx<'a>,
-    ) {}
-}
+::chanx::constant!(SubscribeVersion = Int(2));
 /// The constant `"follow"` of property `mode` of [`Subscribe`]: it always encodes to this value, and decoding refuses any other.
 #[derive(
     ::core::fmt::Debug,
@@ -181,39 +149,7 @@ impl ::chanx::schema::Check for SubscribeVersion {
     ::core::default::Default
 )]
 pub struct SubscribeMode;
-impl SubscribeMode {
-    /// The value on the wire.
-    pub const VALUE: &'static str = "follow";
-}
-impl ::chanx::serde::Serialize for SubscribeMode {
-    fn serialize<S: ::chanx::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        ::chanx::codec::write_const(
-            &::chanx::schema::Const::Str(Self::VALUE),
-            serializer,
-        )
-    }
-}
-impl<'de> ::chanx::serde::Deserialize<'de> for SubscribeMode {
-    fn deserialize<D: ::chanx::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::chanx::codec::read_const(
-                &::chanx::schema::Const::Str(Self::VALUE),
-                deserializer,
-            )
-            .map(|()| Self)
-    }
-}
-impl ::chanx::schema::Check for SubscribeMode {
-    fn check<'a>(
-        &'a self,
-        _schema: &'static ::chanx::schema::Schema,
-        _cx: &mut ::chanx::schema::Cx<'a>,
-    ) {}
-}
+::chanx::constant!(SubscribeMode = Str("follow"));
 /// The constant `true` of property `strict` of [`Subscribe`]: it always encodes to this value, and decoding refuses any other.
 #[derive(
     ::core::fmt::Debug,
@@ -227,39 +163,7 @@ impl ::chanx::schema::Check for SubscribeMode {
     ::core::default::Default
 )]
 pub struct SubscribeStrict;
-impl SubscribeStrict {
-    /// The value on the wire.
-    pub const VALUE: bool = true;
-}
-impl ::chanx::serde::Serialize for SubscribeStrict {
-    fn serialize<S: ::chanx::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::core::result::Result<S::Ok, S::Error> {
-        ::chanx::codec::write_const(
-            &::chanx::schema::Const::Bool(Self::VALUE),
-            serializer,
-        )
-    }
-}
-impl<'de> ::chanx::serde::Deserialize<'de> for SubscribeStrict {
-    fn deserialize<D: ::chanx::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::core::result::Result<Self, D::Error> {
-        ::chanx::codec::read_const(
-                &::chanx::schema::Const::Bool(Self::VALUE),
-                deserializer,
-            )
-            .map(|()| Self)
-    }
-}
-impl ::chanx::schema::Check for SubscribeStrict {
-    fn check<'a>(
-        &'a self,
-        _schema: &'static ::chanx::schema::Schema,
-        _cx: &mut ::chanx::schema::Cx<'a>,
-    ) {}
-}
+::chanx::constant!(SubscribeStrict = Bool(true));
 impl ::chanx::schema::Check for Subscribe {
     fn check<'a>(
         &'a self,
