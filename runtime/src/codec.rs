@@ -778,4 +778,34 @@ mod tests {
                 .is_ok_and(|n| n.req == Some(1) && n.opt == Some(2))
         );
     }
+
+    #[derive(Debug, Default, PartialEq)]
+    struct Version;
+    crate::constant!(Version = Int(2));
+
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Tri {
+        #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+        until: Option<Option<String>>,
+    }
+
+    #[test]
+    fn constants_write_their_value_and_refuse_others() {
+        assert_eq!(serde_json::to_string(&Version).ok().as_deref(), Some("2"));
+        assert!(serde_json::from_str::<Version>("2").is_ok());
+        let err = serde_json::from_str::<Version>("3").map(|_| ()).expect_err("3 is refused").to_string();
+        assert!(err.contains("Input should be 2"), "{err}");
+        assert!(serde_json::from_str::<Version>(r#""2""#).is_err());
+    }
+
+    #[test]
+    fn present_keeps_absent_null_and_value_apart() {
+        for (text, until) in
+            [("{}", None), (r#"{"until":null}"#, Some(None)), (r#"{"until":"x"}"#, Some(Some("x")))]
+        {
+            let tri: Tri = serde_json::from_str(text).expect(text);
+            assert_eq!(tri.until.as_ref().map(|u| u.as_deref()), until, "{text}");
+            assert_eq!(serde_json::to_string(&tri).ok().as_deref(), Some(text));
+        }
+    }
 }
