@@ -39,6 +39,13 @@ fn chat_ws() {
     snapshot("chat_ws", Path::new("../specs/chat-ws.yaml"));
 }
 
+/// Schemas in separate files (named after their component key, `title` or file name; `$defs`
+/// qualified by their file), `const` types, a binary push helper, and absent / `null` kept apart.
+#[test]
+fn real_world() {
+    snapshot("real_world", Path::new("../specs/real-world.yaml"));
+}
+
 #[test]
 fn official_examples() {
     for name in [

@@ -76,6 +76,14 @@ fn hostile_text_typescript() {
     insta::assert_snapshot!(joined(&ts::emit(&ir)));
 }
 
+/// Schemas in separate files, `const` properties (literal types), a binary `send` message and
+/// optional / nullable properties (`p?: T`, `p: T | null`, `p?: T | null`).
+#[test]
+fn real_world_typescript() {
+    let ir = ir_of(&repo_spec("real-world.yaml"));
+    insta::assert_snapshot!(joined(&ts::emit(&ir)));
+}
+
 #[test]
 fn chanx_chat_docs() {
     let ir = ir_of(&repo_spec("chanx-chat.yaml"));

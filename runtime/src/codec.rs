@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::message::{DecodeError, ErrorItem, LocPart};
-use crate::schema::{Check, Cx, Schema, check_value_ignoring};
+use crate::schema::{Check, Const, Cx, Schema, check_value_ignoring};
 
 /// The envelope key a client may add to any frame (echoed on replies); never an unknown key.
 pub const REF_KEY: &str = "ref";
@@ -464,6 +464,92 @@ pub fn non_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<
     T::deserialize(d).map(Some)
 }
 
+/// `deserialize_with` for an optional property whose schema allows `null` when leaving it out
+/// means something else: with `#[serde(default)]` on an `Option<Option<T>>`, absent is `None`,
+/// `null` is `Some(None)` and a value is `Some(Some(value))`.
+pub fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// The impls of a generated constant type (a unit struct that holds the one value of a `const`
+/// property): `NAME::VALUE`, `Serialize` (writes the value), `Deserialize` (refuses any other
+/// value) and `Check` (nothing left to check). `chanx::constant!(Version = Int(2));`, where the
+/// value is written as a [`Const`](crate::schema::Const) variant (`Bool`, `Int`, `Float`, `Str`).
+#[macro_export]
+macro_rules! constant {
+    ($name:ident = Bool($value:expr)) => {
+        $crate::constant!(@impl $name: bool = Bool($value));
+    };
+    ($name:ident = Int($value:expr)) => {
+        $crate::constant!(@impl $name: i64 = Int($value));
+    };
+    ($name:ident = Float($value:expr)) => {
+        $crate::constant!(@impl $name: f64 = Float($value));
+    };
+    ($name:ident = Str($value:expr)) => {
+        $crate::constant!(@impl $name: &'static str = Str($value));
+    };
+    (@impl $name:ident: $ty:ty = $ctor:ident($value:expr)) => {
+        impl $name {
+            /// The value on the wire.
+            pub const VALUE: $ty = $value;
+        }
+
+        impl $crate::serde::Serialize for $name {
+            fn serialize<S: $crate::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::codec::write_const(&$crate::schema::Const::$ctor(Self::VALUE), serializer)
+            }
+        }
+
+        impl<'de> $crate::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                $crate::codec::read_const(&$crate::schema::Const::$ctor(Self::VALUE), deserializer)
+                    .map(|()| Self)
+            }
+        }
+
+        impl $crate::schema::Check for $name {
+            fn check<'a>(
+                &'a self,
+                _schema: &'static $crate::schema::Schema,
+                _cx: &mut $crate::schema::Cx<'a>,
+            ) {
+            }
+        }
+    };
+}
+
+/// `Serialize` of a generated constant type: writes its one value.
+pub fn write_const<S: serde::Serializer>(value: &Const, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Const::Null => serializer.serialize_unit(),
+        Const::Bool(b) => serializer.serialize_bool(*b),
+        Const::Int(i) => serializer.serialize_i64(*i),
+        Const::Float(f) => serializer.serialize_f64(*f),
+        Const::Str(s) => serializer.serialize_str(s),
+        Const::Json(j) => match serde_json::from_str::<Value>(j) {
+            Ok(v) => v.serialize(serializer),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        },
+    }
+}
+
+/// `Deserialize` of a generated constant type: accepts its one value and refuses any other
+/// (the decoder then reports a `literal_error` at the property).
+pub fn read_const<'de, D: Deserializer<'de>>(value: &Const, deserializer: D) -> Result<(), D::Error> {
+    let found = Value::deserialize(deserializer)?;
+    if value.matches(&found) {
+        Ok(())
+    } else {
+        Err(serde::de::Error::custom(format_args!("Input should be {}", value.repr())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -691,5 +777,35 @@ mod tests {
             serde_json::from_str::<Nulls>(r#"{"req":1,"opt":2}"#)
                 .is_ok_and(|n| n.req == Some(1) && n.opt == Some(2))
         );
+    }
+
+    #[derive(Debug, Default, PartialEq)]
+    struct Version;
+    crate::constant!(Version = Int(2));
+
+    #[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Tri {
+        #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+        until: Option<Option<String>>,
+    }
+
+    #[test]
+    fn constants_write_their_value_and_refuse_others() {
+        assert_eq!(serde_json::to_string(&Version).ok().as_deref(), Some("2"));
+        assert!(serde_json::from_str::<Version>("2").is_ok());
+        let err = serde_json::from_str::<Version>("3").map(|_| ()).expect_err("3 is refused").to_string();
+        assert!(err.contains("Input should be 2"), "{err}");
+        assert!(serde_json::from_str::<Version>(r#""2""#).is_err());
+    }
+
+    #[test]
+    fn present_keeps_absent_null_and_value_apart() {
+        for (text, until) in
+            [("{}", None), (r#"{"until":null}"#, Some(None)), (r#"{"until":"x"}"#, Some(Some("x")))]
+        {
+            let tri: Tri = serde_json::from_str(text).expect(text);
+            assert_eq!(tri.until.as_ref().map(|u| u.as_deref()), until, "{text}");
+            assert_eq!(serde_json::to_string(&tri).ok().as_deref(), Some(text));
+        }
     }
 }

@@ -157,6 +157,12 @@ impl<C: Channel> Context<C> {
         self.send_encoded(encoded, false)
     }
 
+    /// Sends a binary frame to this connection (binary messages carry no `ref`). Never waits: a
+    /// full outbox applies the slow-consumer policy.
+    pub fn send_binary(&self, data: impl Into<bytes::Bytes>) -> Delivery {
+        self.mailbox.deliver(crate::Payload::Binary(data.into()), Origin::Reply, false)
+    }
+
     pub(crate) fn send_encoded(&self, encoded: impl Into<Cow<'static, str>>, volatile: bool) -> Delivery {
         let bytes = protocol::stamp(encoded.into(), self.current_ref().as_ref());
         self.mailbox.deliver(crate::Payload::Text(bytes), Origin::Reply, volatile)

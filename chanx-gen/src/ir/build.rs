@@ -150,10 +150,14 @@ impl<'a> Builder<'a> {
     fn run(&mut self) -> Ir {
         let spec = self.spec;
         // Every component schema gets its type, used or not, in document order.
-        for (_, node) in &spec.schemas {
-            if let Ok((target, _)) = spec.resolve(node) {
-                self.types.named(&target);
-            }
+        // A component that is a `$ref` to another file's root names that file's schemas.
+        let targets: Vec<_> =
+            spec.schemas.iter().filter_map(|(key, node)| Some((key, spec.resolve(node).ok()?.0))).collect();
+        for (key, target) in &targets {
+            self.types.file_component(key, target);
+        }
+        for (_, target) in &targets {
+            self.types.named(target);
         }
         let mut modules = Scope::new();
         let mut type_names = Scope::new();

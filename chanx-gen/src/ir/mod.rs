@@ -14,6 +14,7 @@ pub mod lint;
 mod schema;
 
 pub use build::{IrOptions, Role, build};
+pub use schema::scalar_const;
 
 /// Index into [`Ir::types`].
 pub type TypeId = usize;
@@ -306,6 +307,10 @@ pub struct Field {
     pub schema: Schema,
     /// Listed in `required`.
     pub required: bool,
+    /// For a `const` (or one-value `enum`) property whose value is a string, a number or a
+    /// boolean: the name of the Rust type that holds only that value (a unit struct that
+    /// always encodes to it and refuses anything else on decode). Unique among type names.
+    pub constant: Option<String>,
     /// `default`.
     pub default: Option<Value>,
     /// `description` (or `title` when there is no description).

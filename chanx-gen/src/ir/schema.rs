@@ -4,14 +4,22 @@
 //!
 //! Rules (deterministic, documented here once):
 //! - A schema gets a named type when it sits at a component location (`components/schemas/X`,
-//!   `definitions/X`, `$defs/X`, or a top-level key of a referenced file) or when its shape needs
-//!   one (an object with `properties`, a string/integer `enum`, a union, an `allOf`).
+//!   `definitions/X`, `$defs/X`, a top-level key of a referenced file, or the root of a
+//!   referenced file) or when its shape needs one (an object with `properties`, a string/integer
+//!   `enum`, a union, an `allOf`).
 //! - Its name comes from where it is written: the component key, else the parent's name plus the
 //!   path (`NewMessagePayload` + `priority` → `NewMessagePayloadPriority`; a message's inline
-//!   payload → `<MessageKey>Payload`). Each type has a short and a long (channel-qualified) form;
-//!   component names are taken first and two components with one name are an error; other types
-//!   use the short form when nobody else wants it, otherwise every contender uses its long form;
-//!   a clash that remains is an error naming both origins.
+//!   payload → `<MessageKey>Payload`). The root of a referenced file is named after the
+//!   component key that refers to it, else its `title`, else its file name (`run-event.json` →
+//!   `RunEvent`), and paths inside that file start from that name. Each type has a short and a
+//!   long (channel-, parent- or file-qualified) form. Component names are taken first: a name
+//!   one component wants is its own; of several that want one name, those whose long form is
+//!   no different keep it and the others use their long form (`$defs/Meta` of two files →
+//!   `RunEventMeta`, `StepEventMeta`); other types use the short form when nobody else wants it,
+//!   otherwise every contender uses its long form. A clash that remains is an error naming both
+//!   origins and what to change, in the document's terms (component key, `title`, file name).
+//! - A scalar `const` property gets a constant type named `<Type><Property>` after every other
+//!   name is decided (`Const` appended when taken): [`Field::constant`].
 //! - Union variants are named after their type (minus the union's name as prefix) or their kind;
 //!   enum variants after their value. Duplicates in one enum get their 1-based position appended.
 //! - Recursion: a depth-first walk over direct references (struct fields, `Option`, unions,
@@ -32,6 +40,26 @@ use crate::parse::{NodeRef, Spec};
 /// Nesting of anonymous schemas (and `allOf`/`anyOf` redirections) followed before giving up.
 pub const MAX_DEPTH: usize = 32;
 
+/// Keywords that hold subschemas: a referenced file whose path starts with one of them is a
+/// schema itself (not a file of named schemas).
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "items",
+    "prefixItems",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "$defs",
+    "definitions",
+    "then",
+    "else",
+    "if",
+    "contains",
+];
+
 /// Properties that commonly tell messages or union variants apart, in order of preference.
 pub const TAG_PREFERENCE: &[&str] =
     &["action", "type", "event", "cmd", "op", "kind", "method", "Type", "messageType", "message_type"];
@@ -41,7 +69,46 @@ struct Pending {
     short: String,
     long: String,
     component: bool,
+    /// What the name comes from, in the user's terms (for collision messages).
+    origin: NameOrigin,
     def: Option<TypeDef>,
+}
+
+/// What a type's name is taken from: what to change to rename it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NameOrigin {
+    /// A key under `components/schemas` of the root document.
+    ComponentKey(String),
+    /// A top-level key of a referenced file, or a `$defs` / `definitions` key.
+    Key(String),
+    /// The root of a referenced file, named by the component key that refers to it.
+    FileComponent(String, String),
+    /// The root of a referenced file, named by its `title`.
+    FileTitle(String, String),
+    /// The root of a referenced file, named by the file name.
+    FileStem(String),
+    /// The path to an inline schema.
+    Path,
+}
+
+fn show(text: &str) -> String {
+    crate::escape::show_hidden(text)
+}
+
+impl NameOrigin {
+    /// What the user changes to rename the type.
+    fn rename_hint(&self) -> String {
+        match self {
+            NameOrigin::ComponentKey(k) => format!("the component key `{}`", show(k)),
+            NameOrigin::Key(k) => format!("the key `{}`", show(k)),
+            NameOrigin::FileComponent(k, file) => {
+                format!("the component key `{}` (which refers to `{}`)", show(k), show(file))
+            }
+            NameOrigin::FileTitle(t, file) => format!("the `title` \"{}\" of `{}`", show(t), show(file)),
+            NameOrigin::FileStem(file) => format!("the file name `{}` (or give it a `title`)", show(file)),
+            NameOrigin::Path => "the property or key the name is derived from".to_owned(),
+        }
+    }
 }
 
 /// The type space of one document being built.
@@ -55,6 +122,11 @@ pub struct Types<'a> {
     /// Warnings found so far.
     pub warnings: Vec<Diagnostic>,
     warned: HashSet<(NodeRef, &'static str)>,
+    /// Referenced file → the component key that refers to its root (the first one met).
+    file_keys: HashMap<usize, String>,
+    /// Referenced file → the name its root schema (and everything in it) is named after,
+    /// decided once on first use.
+    file_names: HashMap<usize, (String, NameOrigin)>,
 }
 
 fn type_keyword(v: &Map<String, Value>) -> Vec<String> {
@@ -87,6 +159,8 @@ impl<'a> Types<'a> {
             errors: Vec::new(),
             warnings: Vec::new(),
             warned: HashSet::new(),
+            file_keys: HashMap::new(),
+            file_names: HashMap::new(),
         }
     }
 
@@ -113,12 +187,55 @@ impl<'a> Types<'a> {
         }
     }
 
+    /// Records that the component `key` refers to `target`: when `target` is the root of a
+    /// referenced file, that file's schemas are named after `key` (the first key wins).
+    pub fn file_component(&mut self, key: &str, target: &NodeRef) {
+        if target.doc != 0 && target.segments().is_empty() && !self.file_names.contains_key(&target.doc) {
+            self.file_keys.entry(target.doc).or_insert_with(|| key.to_owned());
+        }
+    }
+
+    /// The name a referenced file's root schema takes (its component key, else its `title`,
+    /// else its file name without extension), and where it comes from.
+    fn file_name(&mut self, doc: usize) -> (String, NameOrigin) {
+        if let Some(found) = self.file_names.get(&doc) {
+            return found.clone();
+        }
+        let file = self.spec.docs.get(doc).map(|d| d.name.clone()).unwrap_or_default();
+        let title = self
+            .spec
+            .value(&NodeRef::root(doc))
+            .and_then(|v| v.get("title"))
+            .and_then(Value::as_str)
+            .filter(|t| !names::pascal_or(t, "").is_empty())
+            .map(str::to_owned);
+        let found = if let Some(key) = self.file_keys.get(&doc) {
+            (names::pascal(key), NameOrigin::FileComponent(key.clone(), file))
+        } else if let Some(t) = title {
+            (names::pascal(&t), NameOrigin::FileTitle(t, file))
+        } else {
+            (self.file_stem(doc), NameOrigin::FileStem(file))
+        };
+        self.file_names.insert(doc, found.clone());
+        found
+    }
+
+    /// The PascalCase file name of a document without its extensions (`run-event.schema.json`
+    /// → `RunEvent`).
+    fn file_stem(&self, doc: usize) -> String {
+        let file = self.spec.docs.get(doc).map(|d| d.name.as_str()).unwrap_or_default();
+        let base = file.rsplit(['/', '\\']).next().unwrap_or(file);
+        let stem = base.split('.').next().unwrap_or(base);
+        let stem = stem.strip_suffix("-schema").or_else(|| stem.strip_suffix("_schema")).unwrap_or(stem);
+        names::pascal_or(stem, "Schema")
+    }
+
     /// True when the node is at a place that names a schema.
     fn is_component(&self, node: &NodeRef) -> bool {
         let s = node.segments();
         match s.as_slice() {
             [c, k, _] if c == "components" && k == "schemas" => true,
-            [_] => node.doc != 0,
+            [] | [_] => node.doc != 0,
             [.., d, _] if d == "definitions" || d == "$defs" => true,
             _ => false,
         }
@@ -132,19 +249,39 @@ impl<'a> Types<'a> {
         let (short, long) = self.candidates(node);
         let id = self.pending.len();
         let component = self.is_component(node);
-        self.pending.push(Pending { node: node.clone(), short, long, component, def: None });
+        let origin = self.name_origin(node);
+        self.pending.push(Pending { node: node.clone(), short, long, component, origin, def: None });
         self.by_node.insert(node.clone(), id);
         self.queue.push_back(id);
         id
     }
 
-    /// Short and long name candidates from the node's path.
-    fn candidates(&self, node: &NodeRef) -> (String, String) {
+    /// What the name of the type at `node` is taken from.
+    fn name_origin(&mut self, node: &NodeRef) -> NameOrigin {
+        let segs = node.segments();
+        match segs.as_slice() {
+            [] if node.doc != 0 => self.file_name(node.doc).1,
+            [c, k, key] if c == "components" && k == "schemas" && node.doc == 0 => {
+                NameOrigin::ComponentKey(key.clone())
+            }
+            [key] if node.doc != 0 => NameOrigin::Key(key.clone()),
+            [.., d, key] if d == "definitions" || d == "$defs" => NameOrigin::Key(key.clone()),
+            _ => NameOrigin::Path,
+        }
+    }
+
+    /// Short and long name candidates from the node's path. Inside a referenced file whose
+    /// root is a schema, the path starts from the file's name (see [`Self::file_name`]); its
+    /// `$defs` take that name as their long (file-qualified) form.
+    fn candidates(&mut self, node: &NodeRef) -> (String, String) {
         let segs = node.segments();
         // A 2.x inline message is named as at `channels/<channel>/messages/<message>` in 3.0.
         let v2 = self.spec.v2_message_place(node);
-        let mut short: Vec<String> = Vec::new();
-        let mut long: Vec<String> = Vec::new();
+        let in_file_schema =
+            node.doc != 0 && segs.first().is_none_or(|s| SCHEMA_KEYWORDS.contains(&s.as_str()));
+        let base = if in_file_schema { vec![self.file_name(node.doc).0] } else { Vec::new() };
+        let mut short: Vec<String> = base.clone();
+        let mut long: Vec<String> = base;
         let mut cur = self.spec.value(&NodeRef::root(node.doc));
         let mut i = 0;
         let at = |i: usize| segs.get(i).map(String::as_str);
@@ -152,32 +289,36 @@ impl<'a> Types<'a> {
             let seg = segs[i].as_str();
             let mut step = 1;
             let mut push: Option<String> = None;
-            match (i, seg) {
-                (0, "components") if at(2).is_some() => {
+            let top = i == 0 && !in_file_schema;
+            match (top, seg) {
+                (true, "components") if at(2).is_some() => {
                     short = vec![segs[2].clone()];
                     long = short.clone();
                     step = 3;
                 }
-                (0, "channels") if v2.is_some() => {
+                (true, "channels") if v2.is_some() => {
                     if let Some((channel, message, n)) = &v2 {
                         short = vec![message.clone()];
                         long = vec![channel.clone(), message.clone()];
                         step = *n;
                     }
                 }
-                (0, "channels") if at(2) == Some("messages") && at(3).is_some() => {
+                (true, "channels") if at(2) == Some("messages") && at(3).is_some() => {
                     short = vec![segs[3].clone()];
                     long = vec![segs[1].clone(), segs[3].clone()];
                     step = 4;
                 }
-                (0, "channels" | "operations") if at(1).is_some() => {
+                (true, "channels" | "operations") if at(1).is_some() => {
                     short = vec![segs[1].clone()];
                     long = short.clone();
                     step = 2;
                 }
-                (0, _) => {
+                (true, _) => {
                     short = vec![seg.to_owned()];
                     long = short.clone();
+                    if node.doc != 0 {
+                        long.insert(0, self.file_stem(node.doc));
+                    }
                 }
                 (_, "definitions" | "$defs") if at(i + 1).is_some() => {
                     short = vec![segs[i + 1].clone()];
@@ -247,6 +388,12 @@ impl<'a> Types<'a> {
             return Schema::Any;
         }
         let Some((target, value)) = self.resolve(node) else { return Schema::Any };
+        if target != *node
+            && self.is_component(node)
+            && let Some(key) = node.segments().last()
+        {
+            self.file_component(key, &target);
+        }
         let Some(map) = value.as_object() else {
             return match value {
                 Value::Bool(true) => Schema::Any,
@@ -748,6 +895,7 @@ impl<'a> Types<'a> {
                         rust: String::new(),
                         schema,
                         required: false,
+                        constant: None,
                         default: pv.get("default").cloned(),
                         description: text("description").or_else(|| text("title")),
                         deprecated: pv.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
@@ -832,29 +980,70 @@ impl<'a> Types<'a> {
         out.push((node.clone(), own));
     }
 
+    /// Gives `name` to type `id`, or reports who has it already (naming what to rename, in the
+    /// document's terms) and gives `id` a placeholder.
+    fn claim(
+        &mut self,
+        name: &str,
+        id: usize,
+        owner: &mut BTreeMap<String, usize>,
+        final_names: &mut [Option<String>],
+    ) {
+        let Some(&first) = owner.get(name) else {
+            owner.insert(name.to_owned(), id);
+            final_names[id] = Some(name.to_owned());
+            return;
+        };
+        let (pa, pb) = (&self.pending[first], &self.pending[id]);
+        let a = self.spec.location(&pa.node);
+        let b = self.spec.location(&pb.node);
+        let advice = match (&pa.origin, &pb.origin) {
+            (NameOrigin::ComponentKey(_), NameOrigin::ComponentKey(_)) => {
+                "expected schema keys that differ after PascalCase".to_owned()
+            }
+            (NameOrigin::Path, NameOrigin::Path) => "rename one of them".to_owned(),
+            (x, y) => format!("change {} or {}", x.rename_hint(), y.rename_hint()),
+        };
+        self.errors.push(Diagnostic {
+            location: b.clone(),
+            message: format!(
+                "type name `{name}` is wanted by the schema at {a} and the schema at {b}: {advice}"
+            ),
+        });
+        final_names[id] = Some(format!("{name}{id}"));
+    }
+
     /// Decides every type name and the names of union and enum variants, boxes recursive
     /// references, and returns the types (indexed by [`TypeId`]).
     pub fn finish(&mut self) -> Vec<TypeDef> {
         let n = self.pending.len();
         let mut final_names: Vec<Option<String>> = vec![None; n];
         let mut owner: BTreeMap<String, usize> = BTreeMap::new();
-        // Components first.
-        let components: Vec<usize> = (0..n).filter(|id| self.pending[*id].component).collect();
-        for id in components {
-            let name = self.pending[id].short.clone();
-            if let Some(first) = owner.get(&name) {
-                let a = self.spec.location(&self.pending[*first].node);
-                let b = self.spec.location(&self.pending[id].node);
-                self.errors.push(Diagnostic {
-                    location: b.clone(),
-                    message: format!(
-                        "type name `{name}` is wanted by the schema at {a} and the schema at {b}: expected schema keys that differ after PascalCase"
-                    ),
-                });
+        // Components first: a name wanted by one component is its own; components that want
+        // one name keep it when it cannot be qualified (a root component key), the others use
+        // their long (file- or parent-qualified) form.
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for id in (0..n).filter(|id| self.pending[*id].component) {
+            groups.entry(self.pending[id].short.clone()).or_default().push(id);
+        }
+        let mut qualified = Vec::new();
+        for (name, ids) in groups {
+            if ids.len() == 1 {
+                owner.insert(name.clone(), ids[0]);
+                final_names[ids[0]] = Some(name);
                 continue;
             }
-            owner.insert(name.clone(), id);
-            final_names[id] = Some(name);
+            for id in ids {
+                if self.pending[id].long == name {
+                    self.claim(&name, id, &mut owner, &mut final_names);
+                } else {
+                    qualified.push(id);
+                }
+            }
+        }
+        for id in qualified {
+            let name = self.pending[id].long.clone();
+            self.claim(&name, id, &mut owner, &mut final_names);
         }
         let mut wanted: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (id, p) in self.pending.iter().enumerate() {
@@ -873,18 +1062,7 @@ impl<'a> Types<'a> {
         }
         second.sort();
         for (name, id) in second {
-            if let Some(first) = owner.get(&name) {
-                let a = self.spec.location(&self.pending[*first].node);
-                let b = self.spec.location(&self.pending[id].node);
-                self.errors.push(Diagnostic {
-                    location: b.clone(),
-                    message: format!("type name `{name}` is wanted by the schema at {a} and the schema at {b}: rename one of them"),
-                });
-                final_names[id] = Some(format!("{name}{id}"));
-                continue;
-            }
-            owner.insert(name.clone(), id);
-            final_names[id] = Some(name);
+            self.claim(&name, id, &mut owner, &mut final_names);
         }
         let mut types: Vec<TypeDef> = Vec::with_capacity(n);
         for (id, p) in self.pending.iter_mut().enumerate() {
@@ -900,6 +1078,7 @@ impl<'a> Types<'a> {
             def.name = final_names[id].take().unwrap_or_default();
             types.push(def);
         }
+        name_constants(&mut types, &mut owner);
         let names: Vec<String> = types.iter().map(|t| t.name.clone()).collect();
         for t in &mut types {
             if let TypeKind::Union(u) = &mut t.kind {
@@ -912,6 +1091,44 @@ impl<'a> Types<'a> {
         }
         box_cycles(&mut types);
         types
+    }
+}
+
+/// The value of a schema that is a single scalar constant (`const` or one-value `enum`, maybe
+/// nullable): what a constant type can hold.
+pub fn scalar_const(s: &Schema) -> Option<&Value> {
+    match s {
+        Schema::Const(v) => match v {
+            Value::String(_) | Value::Bool(_) => Some(v),
+            Value::Number(n) if n.as_i64().is_some() || n.as_f64().is_some_and(f64::is_finite) => Some(v),
+            _ => None,
+        },
+        Schema::Nullable(inner) => scalar_const(inner),
+        _ => None,
+    }
+}
+
+/// Names the constant type of every scalar `const` property: `<Type><Property>`, after every
+/// other type has its name (so a constant never takes a name from a type); a name already
+/// taken gets `Const`, then a number, appended.
+fn name_constants(types: &mut [TypeDef], owner: &mut BTreeMap<String, usize>) {
+    for (id, t) in types.iter_mut().enumerate() {
+        let type_name = t.name.clone();
+        let TypeKind::Struct(s) = &mut t.kind else { continue };
+        for f in &mut s.fields {
+            if scalar_const(&f.schema).is_none() {
+                continue;
+            }
+            let base = names::pascal(&format!("{type_name} {}", names::pascal_or(&f.wire, "Const")));
+            let mut name = base.clone();
+            let mut n = 1;
+            while owner.contains_key(&name) {
+                name = if n == 1 { format!("{base}Const") } else { format!("{base}Const{n}") };
+                n += 1;
+            }
+            owner.insert(name.clone(), id);
+            f.constant = Some(name);
+        }
     }
 }
 

@@ -20,6 +20,7 @@ fn field(wire: &str, schema: Schema, required: bool) -> Field {
         rust: wire.into(),
         schema,
         required,
+        constant: None,
         default: None,
         description: None,
         deprecated: false,

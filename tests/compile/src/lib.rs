@@ -20,6 +20,12 @@ pub mod chat_ws;
 #[path = "generated/hostile_text/mod.rs"]
 pub mod hostile_text;
 
+/// Generated from `specs/real-world.yaml`: schemas in separate files, `const` properties, a
+/// binary `send` message, and optional / nullable properties that keep absent and `null` apart.
+#[rustfmt::skip]
+#[path = "generated/real_world/mod.rs"]
+pub mod real_world;
+
 /// The user's guide (`docs/guide.md`): its Rust snippets run as this crate's doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide.md")]

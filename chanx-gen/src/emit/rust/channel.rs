@@ -740,6 +740,13 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
     for op in ch.operations.iter().filter(|o| o.action == Action::Send) {
         let mut vars: Vec<usize> = op.messages.iter().filter_map(|&m| server.var(m)).collect();
         vars.dedup();
+        let mut binary: Vec<usize> =
+            op.messages.iter().copied().filter(|m| ch.server.binary.contains(m)).collect();
+        binary.dedup();
+        if !binary.is_empty() {
+            let base = if vars.is_empty() { op.method.clone() } else { format!("{}_binary", op.method) };
+            helpers.push(binary_helpers(ch, op, &binary, base, &mut fn_names));
+        }
         if vars.is_empty() {
             continue;
         }
@@ -830,6 +837,58 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
             pub mod schema { #uses #(#statics)* }
             /// Compiled-once patterns.
             pub mod patterns { #uses #pattern_statics }
+        }
+    }
+}
+
+/// The push helpers of the binary messages of a `send` operation: `name(hub, group, data)` and
+/// `name_to(hub, to, data)` send the bytes as one binary frame.
+fn binary_helpers(
+    ch: &Channel,
+    op: &crate::ir::Operation,
+    binary: &[usize],
+    base: String,
+    fn_names: &mut BTreeSet<String>,
+) -> TokenStream {
+    let mut name = base;
+    while fn_names.contains(&name) || fn_names.contains(&format!("{name}_to")) {
+        name.push('_');
+    }
+    fn_names.insert(name.clone());
+    fn_names.insert(format!("{name}_to"));
+    let group_fn = ident(&name);
+    let to_fn = ident(&format!("{name}_to"));
+    let keys: Vec<String> = binary
+        .iter()
+        .filter_map(|&m| ch.messages.get(m))
+        .map(|m| format!("`{}` ({})", m.key, m.content_type))
+        .collect();
+    let keys = keys.join(", ");
+    let dep = deprecated(op.deprecated);
+    let ret = quote! { ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> };
+    let group_doc = op_doc(
+        op,
+        format!(
+            "Operation `{}`: sends {keys} as one binary frame to every member of `group` through the hub. \
+             The report counts deliveries and drops.",
+            op.key
+        ),
+    );
+    let to_doc = op_doc(
+        op,
+        format!("Operation `{}`: sends {keys} as one binary frame to the connection `to`.", op.key),
+    );
+    quote! {
+        #group_doc
+        #dep
+        pub async fn #group_fn(hub: &::chanx::Hub, group: &str, data: impl ::core::convert::Into<::chanx::bytes::Bytes>) -> #ret {
+            hub.broadcast_payload(group, ::chanx::Payload::Binary(data.into()), ::chanx::SendOptions::default()).await
+        }
+
+        #to_doc
+        #dep
+        pub async fn #to_fn(hub: &::chanx::Hub, to: &::chanx::ConnId, data: impl ::core::convert::Into<::chanx::bytes::Bytes>) -> #ret {
+            hub.send_payload(to, ::chanx::Payload::Binary(data.into()), ::chanx::SendOptions::default()).await
         }
     }
 }

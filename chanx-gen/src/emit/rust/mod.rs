@@ -17,10 +17,18 @@
 //!   as a frame of a tagged direction (or as a variant of a union with a discriminator) loses
 //!   that property; used elsewhere it is still accepted on input but not written on output.
 //! - Optional / nullable fields (see the `types` module): required → `T`; required and nullable →
-//!   `Option<T>` that must be present and serializes `null`; optional and nullable (Chanx's
-//!   `anyOf [T, null], default: null`) → `Option<T>`, absent means `None`, `None` serializes as
-//!   `null` like Chanx does; optional, not nullable → `Option<T>` skipped when `None`, `null`
-//!   refused; optional with a usable `default` → `T` filled from the default.
+//!   `Option<T>` that must be present and serializes `null`; optional and nullable with
+//!   `default: null` (Chanx's `anyOf [T, null], default: null`) → `Option<T>`, absent means
+//!   `None`, `None` serializes as `null` like Chanx does; optional and nullable otherwise →
+//!   `Option<Option<T>>` (absent `None` is left out, `null` is `Some(None)`); optional, not
+//!   nullable → `Option<T>` skipped when `None`, `null` refused; optional with a usable
+//!   `default` → `T` filled from the default.
+//! - A scalar `const` property (or one-value `enum`) is typed by a unit struct named by the IR
+//!   (`Field::constant`): it serializes to the value and refuses others when deserialized, so
+//!   the schema walk reports a `literal_error`. Tag properties are not fields, so they get none.
+//! - A `send` operation's binary messages get `method(hub, group, bytes)` / `method_to(hub, to,
+//!   bytes)` (`method_binary` when the operation also sends JSON) through
+//!   `::chanx::Hub::broadcast_payload` / `send_payload`.
 //! - Untagged directions try the variants in document order; the first that deserializes and
 //!   passes its checks wins. When none does, every variant's problems are reported.
 //! - A `receive` operation with one message takes that message's payload type; with several it

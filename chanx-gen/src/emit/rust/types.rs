@@ -7,9 +7,16 @@
 //! |----------|----------|--------------|--------------|----------|---------|---------------|
 //! | yes      | no       | -            | `T`          | error    | error   | -             |
 //! | yes      | yes      | -            | `Option<T>`  | error    | `None`  | `null`        |
-//! | no       | yes      | none / null  | `Option<T>`  | `None`   | `None`  | `null`        |
+//! | no       | yes      | `null`       | `Option<T>`  | `None`   | `None`  | `null`        |
+//! | no       | yes      | none         | `Option<Option<T>>` | `None` | `Some(None)` | (skipped) |
+//! | no       | any JSON | none         | `Option<Value>` | `None` | `Some(Null)` | (skipped) |
 //! | no       | no       | usable       | `T`          | default  | error   | -             |
 //! | no       | no       | none         | `Option<T>`  | `None`   | error   | (skipped)     |
+//!
+//! An optional nullable property whose default is not `null` keeps absent and `null` apart
+//! (`Option<Option<T>>`: `Some(None)` writes `null`); with `default: null` the schema itself says
+//! they mean the same, so one `Option<T>` carries it. A `const` (or one-value `enum`) property of
+//! a scalar value has its own unit struct type (named by the IR, see `Field::constant`).
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
@@ -384,25 +391,51 @@ struct FieldRepr {
     default_is_absent: bool,
 }
 
+/// The Rust type of a field: its constant type when it has one, else the schema's type.
+fn field_type(cx: &Cx<'_>, f: &Field, types: &TokenStream) -> TokenStream {
+    match &f.constant {
+        Some(name) => {
+            let name = ident(name);
+            if is_nullable(&f.schema) {
+                quote! { ::core::option::Option<#types #name> }
+            } else {
+                quote! { #types #name }
+            }
+        }
+        None => rust_type(cx, &f.schema, types),
+    }
+}
+
+/// The default of a field as an expression (in the `defaults` module), when it is simple enough.
+fn field_default(cx: &Cx<'_>, f: &Field, v: &Value, nullable: bool) -> Option<TokenStream> {
+    let types = quote! { super::super:: };
+    let inner: &Schema = match &f.schema {
+        Schema::Nullable(i) => i,
+        s => s,
+    };
+    let e = match (&f.constant, inner) {
+        (Some(name), Schema::Const(c)) if c == v => {
+            let name = ident(name);
+            quote! { #types #name }
+        }
+        (Some(_), _) => return None,
+        (None, _) => default_expr(cx, inner, v, &types)?,
+    };
+    Some(if nullable {
+        quote! { ::core::option::Option::Some(#e) }
+    } else {
+        e
+    })
+}
+
 fn field_repr(cx: &Cx<'_>, owner: &TypeDef, f: &Field) -> FieldRepr {
     let types = TokenStream::new();
-    let ty = rust_type(cx, &f.schema, &types);
+    let ty = field_type(cx, f, &types);
     let nullable = is_nullable(&f.schema);
     let allows_null = nullable || matches!(f.schema, Schema::Any | Schema::Null | Schema::Const(Value::Null));
     let default_fn_name = format!("{}__{}", owner.name, f.rust.trim_start_matches("r#"));
-    let usable_default = f.default.as_ref().filter(|v| !v.is_null()).and_then(|v| {
-        let inner: &Schema = match &f.schema {
-            Schema::Nullable(i) => i,
-            s => s,
-        };
-        default_expr(cx, inner, v, &quote! { super::super:: }).map(|e| {
-            if nullable {
-                quote! { ::core::option::Option::Some(#e) }
-            } else {
-                e
-            }
-        })
-    });
+    let usable_default =
+        f.default.as_ref().filter(|v| !v.is_null()).and_then(|v| field_default(cx, f, v, nullable));
     let mut serde = Vec::new();
     let mut default_fn = None;
     let mut default_is_absent = false;
@@ -413,8 +446,21 @@ fn field_repr(cx: &Cx<'_>, owner: &TypeDef, f: &Field) -> FieldRepr {
     } else if let Some(expr) = usable_default {
         let path = format!("__chanx::defaults::{default_fn_name}");
         serde.push(quote! { default = #path });
-        let ret = rust_type(cx, &f.schema, &quote! { super::super:: });
+        let ret = field_type(cx, f, &quote! { super::super:: });
         default_fn = Some((quote! { #ret }, expr));
+    } else if (nullable || matches!(f.schema, Schema::Any)) && f.default != Some(Value::Null) {
+        // Optional and nullable, and leaving it out does not mean `null`: absent (`None`),
+        // `null` (`Some(None)`) and a value (`Some(Some(v))`) are three states, and encoding
+        // writes back what was read.
+        serde.push(quote! { default });
+        serde.push(quote! { deserialize_with = "::chanx::codec::present" });
+        serde.push(quote! { skip_serializing_if = "::core::option::Option::is_none" });
+        return FieldRepr {
+            ty: quote! { ::core::option::Option<#ty> },
+            serde,
+            default_fn,
+            default_is_absent: true,
+        };
     } else if allows_null {
         serde.push(quote! { default });
         default_is_absent = true;
@@ -763,6 +809,44 @@ fn emit_union(cx: &Cx<'_>, id: usize, t: &TypeDef, u: &crate::ir::Union) -> Toke
     }
 }
 
+/// The unit struct that holds the one value of a `const` property: it always encodes to that
+/// value and refuses any other on decode.
+fn emit_constant(name: &str, value: &Value, owner: &str, wire: &str) -> TokenStream {
+    let name = ident(name);
+    let (lit, ctor) = match value {
+        Value::Bool(b) => (quote! { #b }, quote! { Bool }),
+        Value::String(s) => (quote! { #s }, quote! { Str }),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => {
+                let l = Literal::i64_unsuffixed(i);
+                (quote! { #l }, quote! { Int })
+            }
+            None => {
+                let l = Literal::f64_suffixed(n.as_f64().unwrap_or_default());
+                (quote! { #l }, quote! { Float })
+            }
+        },
+        _ => return TokenStream::new(),
+    };
+    let shown = crate::escape::rust::code(&value.to_string());
+    let doc = doc_lines(&[format!(
+        "The constant {shown} of property {} of [`{owner}`]: it always encodes to this value, and \
+         decoding refuses any other.",
+        crate::escape::rust::code(wire)
+    )]);
+    quote! {
+        #doc
+        #[derive(
+            ::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq,
+            ::core::cmp::Eq, ::core::hash::Hash, ::core::cmp::PartialOrd, ::core::cmp::Ord,
+            ::core::default::Default
+        )]
+        pub struct #name;
+
+        ::chanx::constant!(#name = #ctor(#lit));
+    }
+}
+
 fn variant_doc(v: &UnionVariant) -> TokenStream {
     let text = match &v.tag_value {
         Some(t) => format!("Variant `{}` (tag `{t}`).", v.name),
@@ -779,7 +863,12 @@ fn emit_type(cx: &Cx<'_>, id: usize, t: &TypeDef) -> (TokenStream, Option<Item>)
     let dep = deprecated(t.deprecated);
     let tokens = match &t.kind {
         TypeKind::Struct(s) => {
-            let (tokens, check) = emit_struct(cx, id, t, s);
+            let (mut tokens, check) = emit_struct(cx, id, t, s);
+            for f in s.fields.iter().filter(|f| !cx.dropped[id].contains(&f.wire)) {
+                if let (Some(name), Some(value)) = (&f.constant, crate::ir::scalar_const(&f.schema)) {
+                    tokens.extend(emit_constant(name, value, &t.name, &f.wire));
+                }
+            }
             return (tokens, Some(check));
         }
         TypeKind::Union(u) => emit_union(cx, id, t, u),

@@ -94,8 +94,13 @@ pub struct JoinedPayload {
     #[serde(rename = "members")]
     pub members: ::std::vec::Vec<User>,
     /// Room topic; null when unset.
-    #[serde(rename = "topic", default)]
-    pub topic: ::core::option::Option<::std::string::String>,
+    #[serde(
+        rename = "topic",
+        default,
+        deserialize_with = "::chanx::codec::present",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub topic: ::core::option::Option<::core::option::Option<::std::string::String>>,
 }
 impl ::chanx::schema::Check for JoinedPayload {
     fn check<'a>(
@@ -492,8 +497,15 @@ pub struct User {
     )]
     pub status: ::core::option::Option<UserStatus>,
     /// Property `avatar_url`.
-    #[serde(rename = "avatar_url", default)]
-    pub avatar_url: ::core::option::Option<::std::string::String>,
+    #[serde(
+        rename = "avatar_url",
+        default,
+        deserialize_with = "::chanx::codec::present",
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
+    pub avatar_url: ::core::option::Option<
+        ::core::option::Option<::std::string::String>,
+    >,
 }
 impl ::chanx::schema::Check for User {
     fn check<'a>(

@@ -32,7 +32,7 @@ pub struct Hello {
         deserialize_with = "::chanx::codec::non_null",
         skip_serializing_if = "::core::option::Option::is_none"
     )]
-    pub injected: ::core::option::Option<::std::string::String>,
+    pub injected: ::core::option::Option<HelloInjected>,
     /// Property `__proto__`.
     #[serde(rename = "__proto__", default = "__chanx::defaults::Hello__proto")]
     pub proto: i64,
@@ -45,6 +45,21 @@ pub struct Hello {
     )]
     pub word: ::core::option::Option<::std::string::String>,
 }
+/// The constant `"\"# */ ${injected}
+/// "` of property `*/ injected(); /*` of [`Hello`]: it always encodes to this value, and decoding refuses any other.
+#[derive(
+    ::core::fmt::Debug,
+    ::core::clone::Clone,
+    ::core::marker::Copy,
+    ::core::cmp::PartialEq,
+    ::core::cmp::Eq,
+    ::core::hash::Hash,
+    ::core::cmp::PartialOrd,
+    ::core::cmp::Ord,
+    ::core::default::Default
+)]
+pub struct HelloInjected;
+::chanx::constant!(HelloInjected = Str("\"# */ ${injected} \u{2028}"));
 impl ::chanx::schema::Check for Hello {
     fn check<'a>(
         &'a self,
