@@ -91,6 +91,10 @@ struct SpecArgs {
     /// symbolic links leading out of it and anything but a regular file are refused.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Refuse messages that cannot be generated (a non-JSON-Schema `schemaFormat`, such as
+    /// Avro) instead of skipping each with a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +130,7 @@ impl SpecArgs {
         if let Some(tag) = &self.tag {
             config = config.tag(tag);
         }
+        config = config.strict(self.strict);
         if let Some(root) = &self.root {
             config = config.root(root);
         }

@@ -164,8 +164,14 @@ pub struct Message {
     pub name: Option<String>,
     /// PascalCase variant name in `ClientMessage` / `ServerMessage` (unique in the channel).
     pub variant: String,
-    /// Wire value of the tag (`"chat"`), when the message's direction is tagged.
+    /// Wire value of the tag (`"chat"`), when the message's direction is tagged: the first of
+    /// [`Message::tag_values`].
     pub tag_value: Option<String>,
+    /// Every tag value the message owns, in the schema's order: one for a `const`, several for
+    /// an `enum` (`typing_start`, `typing_stop`). A message with several keeps the tag property
+    /// as a required field of its payload struct, so the decoded value says which one came and
+    /// encoding writes the one set. Empty when the direction is untagged.
+    pub tag_values: Vec<String>,
     /// Schema of the whole frame. `None` for binary messages and messages without a payload.
     pub payload: Option<Schema>,
     /// `title`.

@@ -231,7 +231,11 @@ impl<'a> Cx<'a> {
                     };
                     if let Some(id) = self.struct_id(schema) {
                         self.frame[id] = true;
-                        if let crate::ir::Tagging::Field(tag) = &dir.tag {
+                        // A message with several tag values keeps the tag in its payload.
+                        let several = channel.messages.get(m).is_some_and(|m| m.tag_values.len() > 1);
+                        if let crate::ir::Tagging::Field(tag) = &dir.tag
+                            && !several
+                        {
                             self.dropped[id].insert(tag.clone());
                         }
                     }
