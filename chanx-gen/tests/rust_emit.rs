@@ -44,7 +44,6 @@ fn official_examples() {
     for name in [
         "simple",
         "gitter-streaming",
-        "slack-rtm",
         "websocket-gemini",
         "kraken-websocket-request-reply-multiple-channels",
         "oneof",

@@ -65,7 +65,14 @@ struct ChannelBuild {
 
 /// Builds the IR, reporting every problem found.
 pub fn build(spec: &Spec, options: &IrOptions) -> Result<Ir, Vec<Diagnostic>> {
-    let mut b = Builder { spec, options, errors: Vec::new(), warnings: Vec::new(), types: Types::new(spec) };
+    let mut b = Builder {
+        spec,
+        options,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        types: Types::new(spec),
+        tag_duplicates: BTreeMap::new(),
+    };
     let ir = b.run();
     b.warnings.extend(lint::unused_messages(&ir));
     b.errors.append(&mut b.types.errors);
@@ -121,6 +128,10 @@ struct Builder<'a> {
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     types: Types<'a>,
+    /// Per (channel key, client side): the duplicate values that kept the best tag candidate
+    /// from being the tag of an untagged direction, as errors to report if the direction's
+    /// messages cannot be told apart by shape either.
+    tag_duplicates: BTreeMap<(String, bool), Vec<Diagnostic>>,
 }
 
 fn is_json(content_type: &str) -> bool {
@@ -239,6 +250,7 @@ impl<'a> Builder<'a> {
         self.types.run();
         let mut types = self.types.finish();
         require_tag_fields(&channels, &mut types);
+        self.refuse_ambiguous(&channels, &types);
         Ir {
             info: Info {
                 title: spec.title.clone(),
@@ -596,12 +608,28 @@ impl<'a> Builder<'a> {
                 // The protocol's own tag: duplicates are reported below.
                 tag = Tagging::Field("action".to_owned());
             } else {
-                for p in candidates {
+                for (rank, p) in candidates.into_iter().enumerate() {
                     let values = self.tag_values(cb, &json, &p);
                     let dups = duplicates(cb, &json, &values);
                     if dups.is_empty() {
                         tag = Tagging::Field(p);
                         break;
+                    }
+                    if rank == 0 {
+                        let errors = dups
+                            .iter()
+                            .map(|(a, b, value)| {
+                                let (ma, mb) = (&cb.messages[*a].message, &cb.messages[*b].message);
+                                Diagnostic {
+                                    location: mb.origin.clone(),
+                                    message: format!(
+                                        "messages `{}` and `{}` ({side} side of channel `{}`) have the same `{p}` value \"{value}\" (first at {}): expected a unique value per message, so that `{p}` tells them apart (their shapes do not)",
+                                        ma.key, mb.key, ch.key, ma.origin
+                                    ),
+                                }
+                            })
+                            .collect();
+                        self.tag_duplicates.insert((ch.key.clone(), client), errors);
                     }
                     for (a, b, value) in dups {
                         let (ma, mb) = (&cb.messages[a].message, &cb.messages[b].message);
@@ -646,6 +674,22 @@ impl<'a> Builder<'a> {
             Tagging::Untagged => {}
         }
         Direction { tag, messages: json, binary }
+    }
+
+    /// Refuses the untagged directions whose messages cannot be told apart by shape: the
+    /// duplicate tag values that prevented a tag, where there were some, else every pair found.
+    fn refuse_ambiguous(&mut self, channels: &[Channel], types: &[super::TypeDef]) {
+        let mut reported: Vec<(usize, bool)> = Vec::new();
+        for (ci, client, d) in super::untagged::ambiguous_messages(channels, types) {
+            match self.tag_duplicates.get(&(channels[ci].key.clone(), client)) {
+                Some(dups) if !reported.contains(&(ci, client)) => {
+                    self.errors.extend(dups.iter().cloned());
+                    reported.push((ci, client));
+                }
+                Some(_) => {}
+                None => self.errors.push(d),
+            }
+        }
     }
 
     /// The values of the tag property `prop` of each message of `ids`.

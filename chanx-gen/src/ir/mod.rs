@@ -12,6 +12,7 @@ use crate::location::Location;
 mod build;
 pub mod lint;
 mod schema;
+mod untagged;
 
 pub use build::{IrOptions, Role, build};
 

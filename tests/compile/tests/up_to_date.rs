@@ -48,3 +48,8 @@ fn chat_ws_is_up_to_date() {
 fn hostile_text_is_up_to_date() {
     check("hostile-text.yaml", "src/generated/hostile_text");
 }
+
+#[test]
+fn real_world_tags_is_up_to_date() {
+    check("real-world-tags.yaml", "src/generated/real_world_tags");
+}

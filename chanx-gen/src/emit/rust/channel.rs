@@ -142,6 +142,23 @@ fn side<'a>(
     Side { enum_name: ident(enum_name), tag, vars }
 }
 
+/// The top-level keys a message of an untagged direction declares (its struct's properties), or
+/// `None` when it takes any key (no struct, or `additionalProperties` with a schema).
+fn declared_keys(ir: &crate::ir::Ir, payload: Option<&Schema>) -> Option<Vec<String>> {
+    let mut schema = payload?;
+    for _ in 0..16 {
+        let Schema::Named { id, .. } = schema else { return None };
+        match &ir.types.get(*id)?.kind {
+            TypeKind::Alias(inner) => schema = inner,
+            TypeKind::Struct(s) if !matches!(s.additional, Additional::Map(_)) => {
+                return Some(s.fields.iter().map(|f| f.wire.clone()).collect());
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// The Rust field of the payload struct that holds the tag, for a message that owns several tag
 /// values: the field is kept (the IR makes it required) and its type is the string enum of the
 /// values.
@@ -194,7 +211,7 @@ fn message_doc(m: &Message, ch: &Channel) -> TokenStream {
     )
 }
 
-fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
+fn emit_enum(cx_ir: &crate::ir::Ir, side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
     let name = &side.enum_name;
     let variants = side.vars.iter().map(|v| {
         let doc = message_doc(v.msg, ch);
@@ -208,11 +225,9 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
     let eq = side.vars.iter().all(|v| v.eq).then(|| quote! { ::core::cmp::Eq, });
     let how = match side.tag {
         Some(t) => format!("Told apart by the `{t}` property."),
-        None => {
-            "Untagged: on decode the variants are tried in this order and the first that deserializes and \
-                 passes its checks wins."
-                .to_owned()
-        }
+        None => "Untagged: on decode every variant is tried; the one that accepts the frame wins, or among \
+                 several the one that declares every key of the frame; otherwise the frame is refused."
+            .to_owned(),
     };
     let doc = doc_lines(&[format!("What the {who} sends on channel `{}`.", ch.key), String::new(), how]);
 
@@ -253,10 +268,14 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
         }
         None => {
             let tries = side.vars.iter().map(|v| {
-                let (vi, schema, fast) = (&v.ident, &v.schema, v.fast);
+                let (vi, schema, fast, name) = (&v.ident, &v.schema, v.fast, &v.tag);
+                let declared = match declared_keys(cx_ir, v.msg.payload.as_ref()) {
+                    Some(keys) => quote! { ::core::option::Option::Some(&[#(#keys),*]) },
+                    None => quote! { ::core::option::Option::None },
+                };
                 quote! {
                     if let ::core::option::Option::Some(m) = ::chanx::codec::try_untagged(frame, #schema, #fast) {
-                        return ::core::result::Result::Ok(Self::#vi(m));
+                        found.accept(#name, #declared, Self::#vi(m));
                     }
                 }
             });
@@ -264,9 +283,14 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
                 let (tag, schema) = (&v.tag, &v.schema);
                 quote! { (#tag, #schema) }
             });
-            quote! {
-                #(#tries)*
-                ::core::result::Result::Err(::chanx::codec::untagged_errors(frame, &[#(#all),*]))
+            if side.vars.is_empty() {
+                quote! { ::chanx::codec::Untagged::new(frame).finish(&[]) }
+            } else {
+                quote! {
+                    let mut found = ::chanx::codec::Untagged::new(frame);
+                    #(#tries)*
+                    found.finish(&[#(#all),*])
+                }
             }
         }
     };
@@ -510,8 +534,8 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
     };
 
     // ---- enums ----
-    let client_enum = emit_enum(&client, ch, "client");
-    let server_enum = emit_enum(&server, ch, "server");
+    let client_enum = emit_enum(cx.ir, &client, ch, "client");
+    let server_enum = emit_enum(cx.ir, &server, ch, "server");
 
     // ---- receive operations ----
     let mut recv = Vec::new();
