@@ -53,3 +53,8 @@ fn official_examples() {
         snapshot(&name.replace('-', "_"), &path);
     }
 }
+
+#[test]
+fn real_world_tags() {
+    snapshot("real_world_tags", Path::new("../specs/real-world-tags.yaml"));
+}

@@ -679,6 +679,9 @@ impl<'a> Builder<'a> {
     /// Refuses the untagged directions whose messages cannot be told apart by shape: the
     /// duplicate tag values that prevented a tag, where there were some, else every pair found.
     fn refuse_ambiguous(&mut self, channels: &[Channel], types: &[super::TypeDef]) {
+        if self.options.tag.is_some() {
+            return; // every direction is tagged, or a missing tag was reported already
+        }
         let mut reported: Vec<(usize, bool)> = Vec::new();
         for (ci, client, d) in super::untagged::ambiguous_messages(channels, types) {
             match self.tag_duplicates.get(&(channels[ci].key.clone(), client)) {

@@ -479,7 +479,10 @@ mod tests {
         // slack-rtm (from the vendored corpus) has enough types for several units.
         let paths = [
             concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/chat-ws.yaml"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/asyncapi/examples/slack-rtm-asyncapi.yml"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/corpus/asyncapi/examples/kraken-websocket-request-reply-multiple-channels-asyncapi.yml"
+            ),
         ];
         for path in paths.map(std::path::Path::new) {
             let spec = crate::parse::Spec::load(path).expect("spec loads");
