@@ -8,9 +8,13 @@
 //!   reply message from another channel is added to the operation's channel.
 //! - Messages no operation uses stay in [`Channel::messages`] but in no direction.
 //! - The tag of a direction: `--tag` if given; else the first property, in
-//!   [`TAG_PREFERENCE`] order then alphabetical, that is a string constant in every JSON message
-//!   of the direction and whose values are unique; else untagged, with a warning when the
-//!   direction has two or more JSON messages.
+//!   [`TAG_PREFERENCE`] order then alphabetical, that is a string constant or string `enum` in
+//!   every JSON message of the direction and whose values are unique (a message with an `enum`
+//!   owns every value of it); else untagged, with a warning when the direction has two or more
+//!   JSON messages, and an error for messages that cannot be told apart by shape
+//!   ([`super::untagged`]).
+//! - A message whose payload `schemaFormat` is not JSON Schema is skipped with a warning (an
+//!   error with [`IrOptions::strict`]).
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};

@@ -21,8 +21,9 @@
 //!   `anyOf [T, null], default: null`) → `Option<T>`, absent means `None`, `None` serializes as
 //!   `null` like Chanx does; optional, not nullable → `Option<T>` skipped when `None`, `null`
 //!   refused; optional with a usable `default` → `T` filled from the default.
-//! - Untagged directions try the variants in document order; the first that deserializes and
-//!   passes its checks wins. When none does, every variant's problems are reported.
+//! - Untagged directions try every variant (`chanx::codec::Untagged`): the one that accepts the
+//!   frame wins, among several the one that declares every key of the frame, otherwise the frame
+//!   is refused. When none accepts it, every variant's problems are reported.
 //! - A `receive` operation with one message takes that message's payload type; with several it
 //!   takes the direction's `ClientMessage` (dispatch routes the listed variants to it).
 //! - A `send` operation becomes two async push helpers named from `Operation::method`:
