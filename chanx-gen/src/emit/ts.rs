@@ -252,6 +252,9 @@ struct MessageView {
     key_ts: String,
     ty: String,
     check: String,
+    /// `, [keys]` or `, null` after the guard in an untagged direction's table (the keys the
+    /// message declares, `null` for any); empty when tagged.
+    declared: String,
 }
 
 struct RequestView {
@@ -413,7 +416,7 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
         match &channel.server.tag {
             Tagging::Field(tag) => format!("the `{tag}` value of server frames"),
             Tagging::Untagged => {
-                "message key; frames are matched against the server messages in order, first match wins"
+                "message key; frames are matched against every server message: the one that accepts the frame, or among several the one that declares every key of it"
                     .to_string()
             }
         }
@@ -487,12 +490,24 @@ fn message_view(ir: &Ir, channel: &Channel, dir: &Direction, key: &str, ids: &[M
     } else {
         format!("check.union([{}])", checks.join(", "))
     };
+    let declared = match (&dir.tag, ids) {
+        (Tagging::Untagged, [id]) => match ir.declared_keys(channel.messages[*id].payload.as_ref()) {
+            Some(keys) => {
+                let keys: Vec<String> = keys.iter().map(|k| escape::ts::string(k)).collect();
+                format!(", [{}]", keys.join(", "))
+            }
+            None => ", null".to_owned(),
+        },
+        (Tagging::Untagged, _) => ", null".to_owned(),
+        (Tagging::Field(_), _) => String::new(),
+    };
     MessageView {
         doc,
         key: key.to_string(),
         key_ts: escape::ts::property_name(key),
         ty: types.join(" | "),
         check,
+        declared,
     }
 }
 

@@ -39,6 +39,26 @@ pub struct Ir {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Ir {
+    /// The top-level keys a frame of this payload declares (its struct's properties, through
+    /// aliases), or `None` when it takes any key as data (no struct, or `additionalProperties`
+    /// with a schema). Untagged decoding prefers the message that declares every key of a frame.
+    pub fn declared_keys(&self, payload: Option<&Schema>) -> Option<Vec<&str>> {
+        let mut schema = payload?;
+        for _ in 0..16 {
+            let Schema::Named { id, .. } = schema else { return None };
+            match &self.types.get(*id)?.kind {
+                TypeKind::Alias(inner) => schema = inner,
+                TypeKind::Struct(s) if !matches!(s.additional, Additional::Map(_)) => {
+                    return Some(s.fields.iter().map(|f| f.wire.as_str()).collect());
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
 /// A problem or remark tied to a place in the documents.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Diagnostic {

@@ -142,23 +142,6 @@ fn side<'a>(
     Side { enum_name: ident(enum_name), tag, vars }
 }
 
-/// The top-level keys a message of an untagged direction declares (its struct's properties), or
-/// `None` when it takes any key (no struct, or `additionalProperties` with a schema).
-fn declared_keys(ir: &crate::ir::Ir, payload: Option<&Schema>) -> Option<Vec<String>> {
-    let mut schema = payload?;
-    for _ in 0..16 {
-        let Schema::Named { id, .. } = schema else { return None };
-        match &ir.types.get(*id)?.kind {
-            TypeKind::Alias(inner) => schema = inner,
-            TypeKind::Struct(s) if !matches!(s.additional, Additional::Map(_)) => {
-                return Some(s.fields.iter().map(|f| f.wire.clone()).collect());
-            }
-            _ => return None,
-        }
-    }
-    None
-}
-
 /// The Rust field of the payload struct that holds the tag, for a message that owns several tag
 /// values: the field is kept (the IR makes it required) and its type is the string enum of the
 /// values.
@@ -269,7 +252,7 @@ fn emit_enum(cx_ir: &crate::ir::Ir, side: &Side<'_>, ch: &Channel, who: &str) ->
         None => {
             let tries = side.vars.iter().map(|v| {
                 let (vi, schema, fast, name) = (&v.ident, &v.schema, v.fast, &v.tag);
-                let declared = match declared_keys(cx_ir, v.msg.payload.as_ref()) {
+                let declared = match cx_ir.declared_keys(v.msg.payload.as_ref()) {
                     Some(keys) => quote! { ::core::option::Option::Some(&[#(#keys),*]) },
                     None => quote! { ::core::option::Option::None },
                 };
