@@ -54,3 +54,13 @@ fn strict_specs_build_without_strict() {
     let path = Path::new("../specs/invalid/strict-unsupported-schema-format.yaml");
     assert_eq!(error_text_with(path, &IrOptions::default()), None);
 }
+
+/// The mixed-format spec generates, with one located warning per skipped message.
+#[test]
+fn skipped_messages_are_located_warnings() {
+    let spec = Spec::load(Path::new("../specs/real-world-tags.yaml")).expect("parses");
+    let ir = ir::build(&spec, &IrOptions::default()).expect("generates the JSON part");
+    assert!(ir.channels.iter().all(|c| c.messages.iter().all(|m| m.key != "userEvent")));
+    let text: Vec<String> = ir.warnings.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!("real-world-tags-warnings", text.join("\n"));
+}

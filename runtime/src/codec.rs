@@ -745,4 +745,34 @@ mod tests {
                 .is_ok_and(|n| n.req == Some(1) && n.opt == Some(2))
         );
     }
+
+    #[test]
+    fn untagged_picks_the_one_message_that_declares_every_key() {
+        static ANY: Schema = Schema::Any;
+        let variants: [(&str, &'static Schema); 2] = [("joined", &ANY), ("moved", &ANY)];
+        let choose = |frame: &str, accepted: &[(&'static str, Option<&'static [&'static str]>)]| {
+            let mut u = Untagged::new(frame);
+            for (name, declared) in accepted {
+                u.accept(name, *declared, *name);
+            }
+            u.finish(&variants)
+        };
+        let joined: Option<&'static [&'static str]> = Some(&["name", "room"]);
+        let moved: Option<&'static [&'static str]> = Some(&["name", "to"]);
+        // One accepting message: it, whatever keys it ignores.
+        assert_eq!(choose(r#"{"name":"a","x":1}"#, &[("joined", joined)]).ok(), Some("joined"));
+        // Several: the one declaring every key (`ref` aside), not the first.
+        let both = [("joined", joined), ("moved", moved)];
+        assert_eq!(choose(r#"{"name":"a","to":"b","ref":"r"}"#, &both).ok(), Some("moved"));
+        assert_eq!(choose(r#"{"name":"a","room":"b"}"#, &both).ok(), Some("joined"));
+        // Neither or both declare every key: refused, naming them.
+        for frame in [r#"{"name":"a","to":"b","room":"c"}"#, r#"{"name":"a"}"#] {
+            let err = choose(frame, &both).expect_err("ambiguous");
+            assert!(err.errors[0].msg.contains("`joined`, `moved`"), "{err:?}");
+        }
+        // A message that takes any key counts as declaring them.
+        assert_eq!(choose(r#"{"name":"a","q":1}"#, &[("joined", joined), ("map", None)]).ok(), Some("map"));
+        // None accepted: every variant's problems (here: none, so the generic error).
+        assert!(choose("{}", &[]).is_err());
+    }
 }
