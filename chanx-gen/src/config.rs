@@ -135,6 +135,14 @@ impl Config {
         self
     }
 
+    /// Refuse a document with messages that cannot be generated (a payload `schemaFormat` that
+    /// is not JSON Schema, such as Avro) instead of skipping each with a warning and generating
+    /// the rest (`--strict`).
+    pub fn strict(mut self, yes: bool) -> Self {
+        self.options.strict = yes;
+        self
+    }
+
     /// Whose point of view the document takes (the server's by default).
     pub fn role(mut self, role: Role) -> Self {
         self.options.role = role;

@@ -111,7 +111,9 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
-    /// A multi-format schema whose `schemaFormat` is not JSON Schema / AsyncAPI Schema.
+    /// A multi-format schema whose `schemaFormat` is not JSON Schema / AsyncAPI Schema. The
+    /// parser no longer refuses such a document: the IR skips the message with a warning, or
+    /// reports it as an error with `IrOptions::strict` (`--strict`).
     #[error(
         "{location}: unsupported schemaFormat `{}`: expected an AsyncAPI or JSON Schema format (application/vnd.aai.asyncapi, application/schema+json, application/schema+yaml)",
         Excerpt(.format)

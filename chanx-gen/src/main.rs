@@ -157,6 +157,10 @@ struct SpecArgs {
     /// symbolic links leading out of it and anything but a regular file are refused.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Refuse messages that cannot be generated (a non-JSON-Schema `schemaFormat`, such as
+    /// Avro) instead of skipping each with a warning.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -231,7 +235,7 @@ enum RoleArg {
 
 impl SpecArgs {
     fn config(&self) -> Config {
-        spec_config(&self.spec, self.tag.as_deref(), self.role, self.root.as_deref())
+        spec_config(&self.spec, self.tag.as_deref(), self.role, self.root.as_deref()).strict(self.strict)
     }
 }
 

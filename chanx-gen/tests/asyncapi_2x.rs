@@ -194,15 +194,21 @@ fn without_ids_keys_are_the_converters() {
 }
 
 #[test]
-fn a_non_json_schema_format_is_refused_at_the_2x_message() {
-    let e = ir_of_text(&format!(
+fn a_non_json_schema_format_is_skipped_with_a_warning_at_the_2x_message() {
+    let text = format!(
         "{HEAD}channels:\n  c:\n    publish:\n      message:\n        schemaFormat: application/vnd.apache.avro;version=1.9.0\n        payload: {{type: record, name: R, fields: []}}\n"
-    ))
-    .expect_err("avro is refused");
-    assert!(
-        e.contains("inline.yaml#/channels/c/publish/message/schemaFormat (line 7): unsupported schemaFormat"),
-        "{e}"
     );
+    let ir = ir_of_text(&text).unwrap_or_else(|e| panic!("the JSON part generates: {e}"));
+    assert!(ir.channels[0].messages.is_empty(), "the Avro message is left out");
+    let warning = ir.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    assert!(warning.contains("inline.yaml#/channels/c/publish/message/schemaFormat (line 7)"), "{warning}");
+    assert!(warning.contains("is skipped: its schemaFormat `application/vnd.apache.avro;version=1.9.0`"), "{warning}");
+    // With --strict it is an error, at the same place.
+    let name = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asyncapi-2/inline.yaml");
+    let spec = Spec::from_text(&name.to_string_lossy(), &text).expect("parses");
+    let strict = IrOptions { strict: true, ..IrOptions::default() };
+    let e = ir::build(&spec, &strict).expect_err("--strict refuses it");
+    assert!(e[0].location.pointer.ends_with("/channels/c/publish/message/schemaFormat"), "{e:?}");
 }
 
 #[test]

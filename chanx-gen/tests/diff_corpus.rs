@@ -12,7 +12,7 @@ fn irs(role: Role) -> Vec<(String, Ir)> {
     let mut out = Vec::new();
     for f in corpus::documents_3x_and_repo() {
         let Ok(spec) = corpus::load(&f) else { continue };
-        if let Ok(ir) = ir::build(&spec, &IrOptions { tag: None, role }) {
+        if let Ok(ir) = ir::build(&spec, &IrOptions { role, ..IrOptions::default() }) {
             out.push((f.display().to_string(), ir));
         }
     }

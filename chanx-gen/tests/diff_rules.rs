@@ -45,7 +45,7 @@ operations:
 
 fn build(text: &str, role: Role) -> Ir {
     let spec = Spec::from_text("spec.yaml", text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    ir::build(&spec, &IrOptions { tag: None, role }).unwrap_or_else(|e| panic!("{e:?}\n{text}"))
+    ir::build(&spec, &IrOptions { role, ..IrOptions::default() }).unwrap_or_else(|e| panic!("{e:?}\n{text}"))
 }
 
 fn compare(old: &str, new: &str) -> Report {

@@ -66,8 +66,16 @@ fn wide(n: usize) -> String {
             (0..n).map(|k| (format!("p{k}"), schema_ref(&format!("W{}", i - 1)))).collect();
         schemas.insert(format!("W{i}"), json!({"type": "object", "properties": props, "required": ["p0"]}));
     }
-    let messages =
-        (0..n).map(|j| (format!("m{j}"), json!({"payload": schema_ref(&format!("W{}", n - 1))}))).collect();
+    // Each message carries its own `type` tag: identical untagged payloads could not be told apart.
+    let messages = (0..n)
+        .map(|j| {
+            let payload = json!({"type": "object", "properties": {
+                "type": {"const": format!("m{j}")},
+                "body": schema_ref(&format!("W{}", n - 1)),
+            }});
+            (format!("m{j}"), json!({ "payload": payload }))
+        })
+        .collect();
     document(schemas, messages)
 }
 

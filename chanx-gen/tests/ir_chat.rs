@@ -150,7 +150,7 @@ fn chat_ws_features() {
 
 #[test]
 fn role_client_flips_directions() {
-    let ir = build("../specs/chanx-chat.yaml", &IrOptions { tag: None, role: Role::Client });
+    let ir = build("../specs/chanx-chat.yaml", &IrOptions { role: Role::Client, ..IrOptions::default() });
     let ch = &ir.channels[0];
     // Every operation is now a server push; replies still travel server → client.
     assert!(ch.client.messages.is_empty());
@@ -164,7 +164,7 @@ fn forced_tag_must_exist_in_every_message() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    let err = ir::build(&spec, &IrOptions { tag: Some("kind".into()), role: Role::Server })
+    let err = ir::build(&spec, &IrOptions { tag: Some("kind".into()), ..IrOptions::default() })
         .err()
         .unwrap_or_default();
     assert_eq!(err.len(), 10, "{err:?}");

@@ -49,3 +49,20 @@ fn every_corpus_document_builds() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn documents_whose_messages_cannot_be_told_apart_are_refused() {
+    let files = corpus::ambiguous_documents();
+    assert_eq!(files.len(), 3, "{files:?}");
+    for f in &files {
+        let spec = corpus::load(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let errors = ir::build(&spec, &IrOptions::default()).expect_err("refused");
+        for e in &errors {
+            let text = e.to_string();
+            assert!(
+                text.contains("cannot be told apart") || text.contains("have the same `type` value"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -51,7 +51,6 @@ fn official_examples() {
     for name in [
         "simple",
         "gitter-streaming",
-        "slack-rtm",
         "websocket-gemini",
         "kraken-websocket-request-reply-multiple-channels",
         "oneof",
@@ -60,4 +59,9 @@ fn official_examples() {
         let path = corpus::dir("asyncapi/examples").join(format!("{name}-asyncapi.yml"));
         snapshot(&name.replace('-', "_"), &path);
     }
+}
+
+#[test]
+fn real_world_tags() {
+    snapshot("real_world_tags", Path::new("../specs/real-world-tags.yaml"));
 }

@@ -373,6 +373,59 @@ pub fn untagged_errors(frame: &str, variants: &[(&str, &'static Schema)]) -> Dec
     DecodeError { errors }
 }
 
+/// The messages of an untagged direction that accepted one frame, and the choice among them.
+///
+/// The rule (a direction is a `oneOf`: exactly one message per frame): the frame goes to the
+/// one message that accepts it; when several accept it, to the one that declares every
+/// top-level key of the frame (`ref` aside), so a message never takes a frame by ignoring keys
+/// that another message declares; when that is not exactly one either, the frame is refused
+/// with an error naming the messages. Every message is tried, in document order.
+pub struct Untagged<'f, M> {
+    frame: &'f str,
+    accepted: Vec<(&'static str, Option<&'static [&'static str]>, M)>,
+}
+
+impl<'f, M> Untagged<'f, M> {
+    /// Starts the choice for `frame`.
+    pub fn new(frame: &'f str) -> Self {
+        Self { frame, accepted: Vec::new() }
+    }
+
+    /// Records that the message `name` accepted the frame as `value`. `declared`: the
+    /// top-level keys it declares, `None` when it takes any key as data.
+    pub fn accept(&mut self, name: &'static str, declared: Option<&'static [&'static str]>, value: M) {
+        self.accepted.push((name, declared, value));
+    }
+
+    /// The chosen message, or the error: every message's problems when none accepted the frame
+    /// (see [`untagged_errors`]), or the messages it could be when the rule picks none.
+    pub fn finish(mut self, variants: &[(&str, &'static Schema)]) -> Result<M, DecodeError> {
+        match self.accepted.len() {
+            0 => return Err(untagged_errors(self.frame, variants)),
+            1 => return Ok(self.accepted.remove(0).2),
+            _ => {}
+        }
+        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(self.frame)
+            .map(|m| m.into_iter().map(|(k, _)| k).filter(|k| k != REF_KEY).collect())
+            .unwrap_or_default();
+        let exact: Vec<usize> = (0..self.accepted.len())
+            .filter(|i| self.accepted[*i].1.is_none_or(|d| keys.iter().all(|k| d.contains(&k.as_str()))))
+            .collect();
+        if let [one] = exact.as_slice() {
+            return Ok(self.accepted.swap_remove(*one).2);
+        }
+        let names: Vec<String> = self.accepted.iter().map(|(n, _, _)| format!("`{n}`")).collect();
+        Err(DecodeError::single(
+            "value_error",
+            Vec::new(),
+            format!(
+                "Value error, the frame matches several messages of this channel ({}): add the property that tells them apart",
+                names.join(", ")
+            ),
+        ))
+    }
+}
+
 fn write_json_str(buf: &mut Vec<u8>, s: &str) {
     // Tags and tag keys are short names that need no escaping: copied as they are.
     if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
@@ -807,5 +860,35 @@ mod tests {
             assert_eq!(tri.until.as_ref().map(|u| u.as_deref()), until, "{text}");
             assert_eq!(serde_json::to_string(&tri).ok().as_deref(), Some(text));
         }
+    }
+
+    #[test]
+    fn untagged_picks_the_one_message_that_declares_every_key() {
+        static ANY: Schema = Schema::Any;
+        let variants: [(&str, &'static Schema); 2] = [("joined", &ANY), ("moved", &ANY)];
+        let choose = |frame: &str, accepted: &[(&'static str, Option<&'static [&'static str]>)]| {
+            let mut u = Untagged::new(frame);
+            for (name, declared) in accepted {
+                u.accept(name, *declared, *name);
+            }
+            u.finish(&variants)
+        };
+        let joined: Option<&'static [&'static str]> = Some(&["name", "room"]);
+        let moved: Option<&'static [&'static str]> = Some(&["name", "to"]);
+        // One accepting message: it, whatever keys it ignores.
+        assert_eq!(choose(r#"{"name":"a","x":1}"#, &[("joined", joined)]).ok(), Some("joined"));
+        // Several: the one declaring every key (`ref` aside), not the first.
+        let both = [("joined", joined), ("moved", moved)];
+        assert_eq!(choose(r#"{"name":"a","to":"b","ref":"r"}"#, &both).ok(), Some("moved"));
+        assert_eq!(choose(r#"{"name":"a","room":"b"}"#, &both).ok(), Some("joined"));
+        // Neither or both declare every key: refused, naming them.
+        for frame in [r#"{"name":"a","to":"b","room":"c"}"#, r#"{"name":"a"}"#] {
+            let err = choose(frame, &both).expect_err("ambiguous");
+            assert!(err.errors[0].msg.contains("`joined`, `moved`"), "{err:?}");
+        }
+        // A message that takes any key counts as declaring them.
+        assert_eq!(choose(r#"{"name":"a","q":1}"#, &[("joined", joined), ("map", None)]).ok(), Some("map"));
+        // None accepted: every variant's problems (here: none, so the generic error).
+        assert!(choose("{}", &[]).is_err());
     }
 }

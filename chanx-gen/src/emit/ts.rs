@@ -252,6 +252,9 @@ struct MessageView {
     key_ts: String,
     ty: String,
     check: String,
+    /// `, [keys]` or `, null` after the guard in an untagged direction's table (the keys the
+    /// message declares, `null` for any); empty when tagged.
+    declared: String,
 }
 
 struct RequestView {
@@ -267,20 +270,22 @@ struct RequestView {
 
 // ------------------------------------------------------------------------------- channels
 
-/// Key of a message in a direction: its tag value when tagged, else its key in the channel.
-fn message_key(channel: &Channel, dir: &Direction, id: MessageId) -> String {
+/// Keys of a message in a direction: its tag values when tagged (one per value of a message that
+/// owns several), else its key in the channel.
+fn message_keys(channel: &Channel, dir: &Direction, id: MessageId) -> Vec<String> {
     let message = &channel.messages[id];
-    match (&dir.tag, &message.tag_value) {
-        (Tagging::Field(_), Some(value)) => value.clone(),
-        _ => message.key.clone(),
+    match (&dir.tag, message.tag_values.is_empty()) {
+        (Tagging::Field(_), false) => message.tag_values.clone(),
+        _ => vec![message.key.clone()],
     }
 }
 
 /// The direction's JSON messages grouped by key, in first-seen order.
 fn grouped(channel: &Channel, dir: &Direction) -> Vec<(String, Vec<MessageId>)> {
     let mut groups: Vec<(String, Vec<MessageId>)> = Vec::new();
-    for &id in &dir.messages {
-        let key = message_key(channel, dir, id);
+    for (&id, key) in
+        dir.messages.iter().flat_map(|id| message_keys(channel, dir, *id).into_iter().map(move |k| (id, k)))
+    {
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, ids)) => {
                 if !ids.contains(&id) {
@@ -314,7 +319,7 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
             .messages
             .iter()
             .filter(|id| channel.server.messages.contains(id))
-            .map(|&id| message_key(channel, &channel.server, id))
+            .flat_map(|&id| message_keys(channel, &channel.server, id))
             .collect();
         if reply_keys.is_empty() {
             continue;
@@ -323,34 +328,35 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
             if !channel.client.messages.contains(&id) {
                 continue;
             }
-            let key = message_key(channel, &channel.client, id);
-            let request = match requests.iter_mut().position(|r| r.key == key) {
-                Some(i) => &mut requests[i],
-                None => {
-                    requests.push(RequestView {
-                        doc: String::new(),
-                        key_ts: escape::ts::property_name(&key),
-                        key_obj: escape::ts::object_key(&key),
-                        key: key.clone(),
-                        reply_ty: String::new(),
-                        reply_keys: Vec::new(),
-                    });
-                    requests.last_mut().expect("just pushed")
+            for key in message_keys(channel, &channel.client, id) {
+                let request = match requests.iter_mut().position(|r| r.key == key) {
+                    Some(i) => &mut requests[i],
+                    None => {
+                        requests.push(RequestView {
+                            doc: String::new(),
+                            key_ts: escape::ts::property_name(&key),
+                            key_obj: escape::ts::object_key(&key),
+                            key: key.clone(),
+                            reply_ty: String::new(),
+                            reply_keys: Vec::new(),
+                        });
+                        requests.last_mut().expect("just pushed")
+                    }
+                };
+                for k in &reply_keys {
+                    if !request.reply_keys.contains(k) {
+                        request.reply_keys.push(k.clone());
+                    }
                 }
-            };
-            for k in &reply_keys {
-                if !request.reply_keys.contains(k) {
-                    request.reply_keys.push(k.clone());
+                let mut lines = vec![format!(
+                    "Sends `{key}` and waits for {}.",
+                    request.reply_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")
+                )];
+                if let Some(summary) = op.summary.as_deref().filter(|s| !s.trim().is_empty()) {
+                    lines.insert(0, summary.to_string());
                 }
+                request.doc = jsdoc(&lines.join("\n\n"), &[], op.deprecated, "  ");
             }
-            let mut lines = vec![format!(
-                "Sends `{key}` and waits for {}.",
-                request.reply_keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")
-            )];
-            if let Some(summary) = op.summary.as_deref().filter(|s| !s.trim().is_empty()) {
-                lines.insert(0, summary.to_string());
-            }
-            request.doc = jsdoc(&lines.join("\n\n"), &[], op.deprecated, "  ");
         }
     }
     for r in &mut requests {
@@ -410,7 +416,7 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
         match &channel.server.tag {
             Tagging::Field(tag) => format!("the `{tag}` value of server frames"),
             Tagging::Untagged => {
-                "message key; frames are matched against the server messages in order, first match wins"
+                "message key; frames are matched against every server message: the one that accepts the frame, or among several the one that declares every key of it"
                     .to_string()
             }
         }
@@ -464,7 +470,7 @@ fn message_view(ir: &Ir, channel: &Channel, dir: &Direction, key: &str, ids: &[M
     let mut doc = String::new();
     for &id in ids {
         let m = &channel.messages[id];
-        let (ty, check) = frame_type(ir, dir, m);
+        let (ty, check) = frame_type(ir, dir, m, key);
         types.push(ty);
         checks.push(check);
         let mut text = Vec::new();
@@ -484,18 +490,32 @@ fn message_view(ir: &Ir, channel: &Channel, dir: &Direction, key: &str, ids: &[M
     } else {
         format!("check.union([{}])", checks.join(", "))
     };
+    let declared = match (&dir.tag, ids) {
+        (Tagging::Untagged, [id]) => match ir.declared_keys(channel.messages[*id].payload.as_ref()) {
+            Some(keys) => {
+                let keys: Vec<String> = keys.iter().map(|k| escape::ts::string(k)).collect();
+                format!(", [{}]", keys.join(", "))
+            }
+            None => ", null".to_owned(),
+        },
+        (Tagging::Untagged, _) => ", null".to_owned(),
+        (Tagging::Field(_), _) => String::new(),
+    };
     MessageView {
         doc,
         key: key.to_string(),
         key_ts: escape::ts::property_name(key),
         ty: types.join(" | "),
         check,
+        declared,
     }
 }
 
 /// The TypeScript type of a whole frame and the expression of its guard.
-fn frame_type(ir: &Ir, dir: &Direction, m: &crate::ir::Message) -> (String, String) {
-    let tag = match (&dir.tag, &m.tag_value) {
+/// `key`: the tag value the frame is keyed by (one of a message's several values).
+fn frame_type(ir: &Ir, dir: &Direction, m: &crate::ir::Message, key: &str) -> (String, String) {
+    let value = m.tag_values.iter().find(|v| *v == key).or(m.tag_value.as_ref());
+    let tag = match (&dir.tag, value) {
         (Tagging::Field(field), Some(value)) => Some((field, value)),
         _ => None,
     };

@@ -8,11 +8,15 @@
 //!   reply message from another channel is added to the operation's channel.
 //! - Messages no operation uses stay in [`Channel::messages`] but in no direction.
 //! - The tag of a direction: `--tag` if given; else the first property, in
-//!   [`TAG_PREFERENCE`] order then alphabetical, that is a string constant in every JSON message
-//!   of the direction and whose values are unique; else untagged, with a warning when the
-//!   direction has two or more JSON messages.
+//!   [`TAG_PREFERENCE`] order then alphabetical, that is a string constant or string `enum` in
+//!   every JSON message of the direction and whose values are unique (a message with an `enum`
+//!   owns every value of it); else untagged, with a warning when the direction has two or more
+//!   JSON messages, and an error for messages that cannot be told apart by shape
+//!   ([`super::untagged`]).
+//! - A message whose payload `schemaFormat` is not JSON Schema is skipped with a warning (an
+//!   error with [`IrOptions::strict`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use super::lint;
@@ -32,6 +36,9 @@ pub struct IrOptions {
     pub tag: Option<String>,
     /// Whose point of view the document is written from.
     pub role: Role,
+    /// Refuse a document with messages that are skipped (a payload `schemaFormat` that is not
+    /// JSON Schema) instead of warning about each and generating the rest (`--strict`).
+    pub strict: bool,
 }
 
 /// Whose point of view the document describes.
@@ -48,6 +55,8 @@ pub enum Role {
 struct Msg {
     def: MessageDef,
     message: Message,
+    /// Its payload is in a format that is not read (Avro, ...): left out of the channel.
+    skipped: bool,
 }
 
 struct ChannelBuild {
@@ -60,7 +69,14 @@ struct ChannelBuild {
 
 /// Builds the IR, reporting every problem found.
 pub fn build(spec: &Spec, options: &IrOptions) -> Result<Ir, Vec<Diagnostic>> {
-    let mut b = Builder { spec, options, errors: Vec::new(), warnings: Vec::new(), types: Types::new(spec) };
+    let mut b = Builder {
+        spec,
+        options,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        types: Types::new(spec),
+        tag_duplicates: BTreeMap::new(),
+    };
     let ir = b.run();
     b.warnings.extend(lint::unused_messages(&ir));
     b.errors.append(&mut b.types.errors);
@@ -116,6 +132,10 @@ struct Builder<'a> {
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     types: Types<'a>,
+    /// Per (channel key, client side): the duplicate values that kept the best tag candidate
+    /// from being the tag of an untagged direction, as errors to report if the direction's
+    /// messages cannot be told apart by shape either.
+    tag_duplicates: BTreeMap<(String, bool), Vec<Diagnostic>>,
 }
 
 fn is_json(content_type: &str) -> bool {
@@ -236,7 +256,9 @@ impl<'a> Builder<'a> {
             self.finish_channel(ch, cb);
         }
         self.types.run();
-        let types = self.types.finish();
+        let mut types = self.types.finish();
+        require_tag_fields(&channels, &mut types);
+        self.refuse_ambiguous(&channels, &types);
         Ir {
             info: Info {
                 title: spec.title.clone(),
@@ -316,6 +338,10 @@ impl<'a> Builder<'a> {
             .or_else(|| spec.default_content_type.clone())
             .unwrap_or_else(|| "application/json".to_owned());
         let binary = !is_json(&content_type);
+        let skipped = def.foreign_format.is_some();
+        if let Some((format, node)) = &def.foreign_format {
+            self.foreign_format(&def.key, format, node);
+        }
         let payload = match (&def.payload, binary) {
             (Some(p), false) => Some(self.types.schema(p, 0)),
             _ => None,
@@ -326,6 +352,7 @@ impl<'a> Builder<'a> {
             name: def.name.clone(),
             variant,
             tag_value: None,
+            tag_values: Vec::new(),
             payload,
             title: def.title.clone(),
             summary: def.summary.clone(),
@@ -337,8 +364,27 @@ impl<'a> Builder<'a> {
             correlation_id: def.correlation_id.clone(),
             origin: spec.location(&def.node),
         };
-        cb.messages.push(Msg { def, message });
+        cb.messages.push(Msg { def, message, skipped });
         cb.messages.len() - 1
+    }
+
+    /// A message whose payload `schemaFormat` is not JSON Schema (Avro, Protobuf, ...): a
+    /// warning, the message is left out and the rest of the document generated; with
+    /// [`IrOptions::strict`], an error.
+    fn foreign_format(&mut self, key: &str, format: &str, node: &NodeRef) {
+        let location = self.spec.location(node);
+        let format = crate::error::Excerpt(format);
+        if self.options.strict {
+            self.error(
+                location,
+                format!("message `{key}` has the unsupported schemaFormat `{format}`: expected an AsyncAPI or JSON Schema format (application/vnd.aai.asyncapi, application/schema+json, application/schema+yaml); without `--strict` the message is skipped"),
+            );
+        } else {
+            self.warn(
+                location,
+                format!("message `{key}` is skipped: its schemaFormat `{format}` is not an AsyncAPI or JSON Schema format; the rest of the document is generated (`--strict` makes this an error)"),
+            );
+        }
     }
 
     /// The channel an operation's `channel` chain names.
@@ -477,6 +523,7 @@ impl<'a> Builder<'a> {
     }
 
     fn finish_channel(&mut self, ch: &mut Channel, mut cb: ChannelBuild) {
+        drop_skipped(&mut cb);
         // Variant names are unique in the channel: a message whose `name` gives the same
         // variant as another message's uses its key instead.
         let from_name: Vec<String> = cb.messages.iter().map(|m| m.message.variant.clone()).collect();
@@ -543,48 +590,59 @@ impl<'a> Builder<'a> {
         let (binary, json): (Vec<MessageId>, Vec<MessageId>) =
             ids.into_iter().partition(|id| cb.messages[*id].message.binary);
         let side = if client { "client" } else { "server" };
-        let with_payload: Vec<MessageId> =
-            json.iter().copied().filter(|id| cb.messages[*id].def.payload.is_some()).collect();
+        let all_have_payloads = json.iter().all(|id| cb.messages[*id].def.payload.is_some());
         let payloads: Vec<NodeRef> =
-            with_payload.iter().filter_map(|id| cb.messages[*id].def.payload.clone()).collect();
+            json.iter().filter_map(|id| cb.messages[*id].def.payload.clone()).collect();
         let mut tag = Tagging::Untagged;
         if let Some(forced) = &self.options.tag {
             if !json.is_empty() {
-                let mut ok = true;
-                for id in &json {
-                    let value =
-                        cb.messages[*id].def.payload.clone().and_then(|p| self.types.tag_of(&p, forced));
-                    if value.is_none() {
-                        ok = false;
+                let values = self.tag_values(cb, &json, forced);
+                for (id, v) in json.iter().zip(&values) {
+                    if v.is_none() {
                         let m = &cb.messages[*id].message;
                         self.error(
                             m.origin.clone(),
-                            format!("message `{}` ({side} side of channel `{}`) has no constant `{forced}` property: expected one since `--tag {forced}` was given", m.key, ch.key),
+                            format!("message `{}` ({side} side of channel `{}`) has no constant `{forced}` property: expected one (a string `const` or `enum`) since `--tag {forced}` was given", m.key, ch.key),
                         );
                     }
                 }
-                if ok {
+                if values.iter().all(Option::is_some) {
                     tag = Tagging::Field(forced.clone());
                 }
             }
-        } else if !json.is_empty() && with_payload.len() == json.len() {
-            let candidates = self.types.common_const_props(&payloads);
+        } else if !json.is_empty() && all_have_payloads {
+            let candidates = self.types.common_tag_props(&payloads);
             if candidates.first().is_some_and(|c| c == "action") {
                 // The protocol's own tag: duplicates are reported below.
                 tag = Tagging::Field("action".to_owned());
             } else {
-                for p in candidates {
-                    let values: Vec<Option<String>> =
-                        payloads.iter().map(|n| self.types.tag_of(n, &p)).collect();
-                    let dups = self.duplicates(cb, &json, &values);
+                for (rank, p) in candidates.into_iter().enumerate() {
+                    let values = self.tag_values(cb, &json, &p);
+                    let dups = duplicates(cb, &json, &values);
                     if dups.is_empty() {
                         tag = Tagging::Field(p);
                         break;
                     }
-                    for (a, b) in dups {
+                    if rank == 0 {
+                        let errors = dups
+                            .iter()
+                            .map(|(a, b, value)| {
+                                let (ma, mb) = (&cb.messages[*a].message, &cb.messages[*b].message);
+                                Diagnostic {
+                                    location: mb.origin.clone(),
+                                    message: format!(
+                                        "messages `{}` and `{}` ({side} side of channel `{}`) have the same `{p}` value \"{value}\" (first at {}): expected a unique value per message, so that `{p}` tells them apart (their shapes do not)",
+                                        ma.key, mb.key, ch.key, ma.origin
+                                    ),
+                                }
+                            })
+                            .collect();
+                        self.tag_duplicates.insert((ch.key.clone(), client), errors);
+                    }
+                    for (a, b, value) in dups {
                         let (ma, mb) = (&cb.messages[a].message, &cb.messages[b].message);
                         let message = format!(
-                            "`{p}` is not used as the tag on the {side} side of channel `{}`: messages `{}` and `{}` have the same value",
+                            "`{p}` is not used as the tag on the {side} side of channel `{}`: messages `{}` and `{}` both have the value \"{value}\"",
                             ch.key, ma.key, mb.key
                         );
                         self.warn(mb.origin.clone(), message);
@@ -594,14 +652,9 @@ impl<'a> Builder<'a> {
         }
         match &tag {
             Tagging::Field(p) => {
-                let values: Vec<Option<String>> = json
-                    .iter()
-                    .map(|id| cb.messages[*id].def.payload.clone().and_then(|n| self.types.tag_of(&n, p)))
-                    .collect();
-                for (a, b) in self.duplicates(cb, &json, &values) {
+                let values = self.tag_values(cb, &json, p);
+                for (a, b, value) in duplicates(cb, &json, &values) {
                     let (ma, mb) = (&cb.messages[a].message, &cb.messages[b].message);
-                    let value =
-                        values[json.iter().position(|x| *x == b).unwrap_or(0)].clone().unwrap_or_default();
                     self.errors.push(Diagnostic {
                         location: mb.origin.clone(),
                         message: format!(
@@ -612,9 +665,10 @@ impl<'a> Builder<'a> {
                 }
                 for (id, v) in json.iter().zip(values) {
                     let m = &mut cb.messages[*id].message;
-                    // A message in both directions keeps the first value found (they agree).
-                    if m.tag_value.is_none() {
-                        m.tag_value = v;
+                    // A message in both directions keeps the first values found (they agree).
+                    if m.tag_values.is_empty() {
+                        m.tag_values = v.unwrap_or_default();
+                        m.tag_value = m.tag_values.first().cloned();
                     }
                 }
             }
@@ -622,7 +676,7 @@ impl<'a> Builder<'a> {
                 let pref = TAG_PREFERENCE[..4].join("`, `");
                 self.warn(
                     ch.origin.clone(),
-                    format!("no tag property on the {side} side of channel `{}`: no property (`{pref}`, ...) is a constant in every message; messages are told apart by shape, tried in document order", ch.key),
+                    format!("no tag property on the {side} side of channel `{}`: no property (`{pref}`, ...) is a string `const` or `enum` in every message with values of its own; messages are told apart by shape (see the guide)", ch.key),
                 );
             }
             Tagging::Untagged => {}
@@ -630,31 +684,103 @@ impl<'a> Builder<'a> {
         Direction { tag, messages: json, binary }
     }
 
-    /// Pairs (first, second) of distinct messages with the same tag value.
-    fn duplicates(
-        &self,
-        cb: &ChannelBuild,
-        ids: &[MessageId],
-        values: &[Option<String>],
-    ) -> Vec<(MessageId, MessageId)> {
-        let mut seen: BTreeMap<&str, MessageId> = BTreeMap::new();
-        let mut out = Vec::new();
-        let mut same: HashMap<MessageId, &NodeRef> = HashMap::new();
-        for id in ids {
-            same.insert(*id, &cb.messages[*id].def.node);
+    /// Refuses the untagged directions whose messages cannot be told apart by shape: the
+    /// duplicate tag values that prevented a tag, where there were some, else every pair found.
+    fn refuse_ambiguous(&mut self, channels: &[Channel], types: &[super::TypeDef]) {
+        if self.options.tag.is_some() {
+            return; // every direction is tagged, or a missing tag was reported already
         }
-        for (id, v) in ids.iter().zip(values) {
-            let Some(v) = v else { continue };
-            match seen.get(v.as_str()) {
-                Some(first) if same.get(first) != same.get(id) => out.push((*first, *id)),
+        let mut reported: Vec<(usize, bool)> = Vec::new();
+        for (ci, client, d) in super::untagged::ambiguous_messages(channels, types) {
+            match self.tag_duplicates.get(&(channels[ci].key.clone(), client)) {
+                Some(dups) if !reported.contains(&(ci, client)) => {
+                    self.errors.extend(dups.iter().cloned());
+                    reported.push((ci, client));
+                }
+                Some(_) => {}
+                None => self.errors.push(d),
+            }
+        }
+    }
+
+    /// The values of the tag property `prop` of each message of `ids`.
+    fn tag_values(&mut self, cb: &ChannelBuild, ids: &[MessageId], prop: &str) -> Vec<Option<Vec<String>>> {
+        ids.iter()
+            .map(|id| cb.messages[*id].def.payload.clone().and_then(|p| self.types.tag_values(&p, prop)))
+            .collect()
+    }
+}
+
+/// Pairs (first, second, value) of distinct messages that claim the same tag value.
+fn duplicates(
+    cb: &ChannelBuild,
+    ids: &[MessageId],
+    values: &[Option<Vec<String>>],
+) -> Vec<(MessageId, MessageId, String)> {
+    let mut seen: BTreeMap<&str, MessageId> = BTreeMap::new();
+    let mut out = Vec::new();
+    let node = |id: MessageId| &cb.messages[id].def.node;
+    for (id, v) in ids.iter().zip(values) {
+        for value in v.iter().flatten() {
+            match seen.get(value.as_str()) {
+                Some(first) if node(*first) != node(*id) => out.push((*first, *id, value.clone())),
                 Some(_) => {}
                 None => {
-                    seen.insert(v, *id);
+                    seen.insert(value, *id);
                 }
             }
         }
-        out
     }
+    out
+}
+
+/// A message that owns several tag values keeps the tag property in its payload struct (the
+/// decoded value says which value came): the field is required there, since a frame routed to
+/// the message always has it.
+fn require_tag_fields(channels: &[Channel], types: &mut [super::TypeDef]) {
+    for ch in channels {
+        for dir in [&ch.client, &ch.server] {
+            let Tagging::Field(tag) = &dir.tag else { continue };
+            for m in dir.messages.iter().filter_map(|id| ch.messages.get(*id)) {
+                let Some(super::Schema::Named { id, .. }) = &m.payload else { continue };
+                if m.tag_values.len() < 2 {
+                    continue;
+                }
+                if let Some(super::TypeKind::Struct(s)) = types.get_mut(*id).map(|t| &mut t.kind) {
+                    s.fields.iter_mut().filter(|f| f.wire == *tag).for_each(|f| f.required = true);
+                }
+            }
+        }
+    }
+}
+
+/// Removes the skipped messages of a channel and renumbers the rest, in directions and
+/// operations alike.
+fn drop_skipped(cb: &mut ChannelBuild) {
+    if cb.messages.iter().all(|m| !m.skipped) {
+        return;
+    }
+    let mut new_id: Vec<Option<MessageId>> = Vec::with_capacity(cb.messages.len());
+    let mut next = 0;
+    for m in &cb.messages {
+        new_id.push((!m.skipped).then(|| {
+            next += 1;
+            next - 1
+        }));
+    }
+    let remap = |ids: &mut Vec<MessageId>| *ids = ids.iter().filter_map(|id| new_id[*id]).collect();
+    remap(&mut cb.client);
+    remap(&mut cb.server);
+    for op in &mut cb.operations {
+        remap(&mut op.messages);
+        if let Some(r) = &mut op.reply {
+            remap(&mut r.messages);
+            if r.messages.len() < 2 {
+                r.enum_name = None;
+            }
+        }
+    }
+    cb.messages.retain(|m| !m.skipped);
 }
 
 #[cfg(test)]

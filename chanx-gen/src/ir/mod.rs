@@ -12,6 +12,7 @@ use crate::location::Location;
 mod build;
 pub mod lint;
 mod schema;
+mod untagged;
 
 pub use build::{IrOptions, Role, build};
 pub use schema::scalar_const;
@@ -37,6 +38,26 @@ pub struct Ir {
     pub types: Vec<TypeDef>,
     /// Non-fatal findings (e.g. "no tag found, falling back to an untagged enum").
     pub warnings: Vec<Diagnostic>,
+}
+
+impl Ir {
+    /// The top-level keys a frame of this payload declares (its struct's properties, through
+    /// aliases), or `None` when it takes any key as data (no struct, or `additionalProperties`
+    /// with a schema). Untagged decoding prefers the message that declares every key of a frame.
+    pub fn declared_keys(&self, payload: Option<&Schema>) -> Option<Vec<&str>> {
+        let mut schema = payload?;
+        for _ in 0..16 {
+            let Schema::Named { id, .. } = schema else { return None };
+            match &self.types.get(*id)?.kind {
+                TypeKind::Alias(inner) => schema = inner,
+                TypeKind::Struct(s) if !matches!(s.additional, Additional::Map(_)) => {
+                    return Some(s.fields.iter().map(|f| f.wire.as_str()).collect());
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
 }
 
 /// A problem or remark tied to a place in the documents.
@@ -165,8 +186,14 @@ pub struct Message {
     pub name: Option<String>,
     /// PascalCase variant name in `ClientMessage` / `ServerMessage` (unique in the channel).
     pub variant: String,
-    /// Wire value of the tag (`"chat"`), when the message's direction is tagged.
+    /// Wire value of the tag (`"chat"`), when the message's direction is tagged: the first of
+    /// [`Message::tag_values`].
     pub tag_value: Option<String>,
+    /// Every tag value the message owns, in the schema's order: one for a `const`, several for
+    /// an `enum` (`typing_start`, `typing_stop`). A message with several keeps the tag property
+    /// as a required field of its payload struct, so the decoded value says which one came and
+    /// encoding writes the one set. Empty when the direction is untagged.
+    pub tag_values: Vec<String>,
     /// Schema of the whole frame. `None` for binary messages and messages without a payload.
     pub payload: Option<Schema>,
     /// `title`.

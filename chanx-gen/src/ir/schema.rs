@@ -861,6 +861,53 @@ impl<'a> Types<'a> {
         self.const_props(node).remove(prop)
     }
 
+    /// Properties that can tell messages apart: name → the string values the property may
+    /// take. A string constant (through union branches, as [`Self::const_props`]) has one value;
+    /// a property of the object itself (or its `allOf` parts) with a string `enum` has all of
+    /// them, in their order, without repeats.
+    pub fn tag_sets(&mut self, node: &NodeRef) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> =
+            self.const_props(node).into_iter().map(|(k, v)| (k, vec![v])).collect();
+        let mut props = Vec::new();
+        self.properties(node, 0, &mut props);
+        for (k, pn) in props {
+            let Ok((_, pv)) = self.spec.resolve(&pn) else { continue };
+            if out.contains_key(&k) || pv.get("const").is_some() {
+                continue;
+            }
+            let Some(Value::Array(values)) = pv.get("enum") else { continue };
+            if values.len() > 1 && values.iter().all(Value::is_string) {
+                let wires: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                out.insert(k, dedupe_keep_order(wires));
+            }
+        }
+        out
+    }
+
+    /// Properties in [`Self::tag_sets`] of every one of `nodes`, in preference order then
+    /// alphabetical.
+    pub fn common_tag_props(&mut self, nodes: &[NodeRef]) -> Vec<String> {
+        let mut common: Option<Vec<String>> = None;
+        for n in nodes {
+            let props = self.tag_sets(n);
+            common = Some(match common {
+                None => props.into_keys().collect(),
+                Some(c) => c.into_iter().filter(|k| props.contains_key(k)).collect(),
+            });
+        }
+        let set = common.unwrap_or_default();
+        let mut out: Vec<String> =
+            TAG_PREFERENCE.iter().filter(|p| set.iter().any(|s| s == *p)).map(|p| (*p).to_owned()).collect();
+        out.extend(set.into_iter().filter(|s| !TAG_PREFERENCE.contains(&s.as_str())));
+        out
+    }
+
+    /// The values of the tag property `prop` in the message payload at `node` (see
+    /// [`Self::tag_sets`]); `None` when it is not a string constant or string `enum` there.
+    pub fn tag_values(&mut self, node: &NodeRef, prop: &str) -> Option<Vec<String>> {
+        self.tag_sets(node).remove(prop)
+    }
+
     /// An object (with `allOf` parts merged in order, then its own properties).
     fn structure(&mut self, node: &NodeRef, m: &Map<String, Value>) -> Option<Struct> {
         let mut parts: Vec<(NodeRef, Map<String, Value>)> = Vec::new();
@@ -1300,4 +1347,10 @@ fn pattern_error(pattern: &str, e: &crate::pattern::PatternError) -> String {
     format!(
         "pattern `{shown}` is not a valid regular expression ({e}): expected an ECMA-262 pattern that the Rust regex crate can also run"
     )
+}
+
+/// `values` without repeats, first occurrence kept.
+fn dedupe_keep_order(values: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    values.into_iter().filter(|v| seen.insert(v.clone())).collect()
 }

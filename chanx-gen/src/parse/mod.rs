@@ -147,7 +147,11 @@ pub struct MessageDef {
     /// `deprecated`.
     pub deprecated: bool,
     /// The payload schema (a multi-format wrapper is unwrapped; the node may be a `$ref`).
+    /// `None` when the payload's format is not one we read (see `foreign_format`).
     pub payload: Option<NodeRef>,
+    /// A `schemaFormat` that is not JSON Schema / AsyncAPI Schema (Avro, Protobuf, ...): the
+    /// format as written and where. The IR decides what to do with such a message.
+    pub foreign_format: Option<(String, NodeRef)>,
     /// `examples[].payload`.
     pub examples: Vec<Value>,
     /// `correlationId.location`.
@@ -458,6 +462,7 @@ impl Spec {
         let (merged, provider) = self.merge_traits(&node, "message trait")?;
         let text = |k: &str| merged.get(k).and_then(Value::as_str).map(str::to_owned);
         let mut payload = None;
+        let mut foreign_format = None;
         if let Some(p) = provider.get("payload") {
             let (pn, pv) = self.resolve(p)?;
             payload = Some(p.clone());
@@ -466,21 +471,18 @@ impl Spec {
                 let Some(format) = format.as_str() else {
                     return Err(self.shape(&format_node, "a schemaFormat string", format));
                 };
-                if !is_json_schema_format(format) {
-                    return Err(Error::UnsupportedSchemaFormat {
-                        location: self.location(&format_node),
-                        format: format.to_owned(),
-                    });
+                if is_json_schema_format(format) {
+                    payload = Some(pn.child("schema"));
+                } else {
+                    foreign_format = Some((format.to_owned(), format_node));
+                    payload = None;
                 }
-                payload = Some(pn.child("schema"));
             }
         }
         if let (Some(format), Some(p)) = (merged.get("schemaFormat"), provider.get("schemaFormat")) {
             if let Some(f) = format.as_str().filter(|f| !is_json_schema_format(f)) {
-                return Err(Error::UnsupportedSchemaFormat {
-                    location: self.location(p),
-                    format: f.to_owned(),
-                });
+                foreign_format = Some((f.to_owned(), p.clone()));
+                payload = None;
             }
         }
         let mut correlation_id = None;
@@ -504,6 +506,7 @@ impl Spec {
             content_type: text("contentType"),
             deprecated: merged.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
             payload,
+            foreign_format,
             examples,
             correlation_id,
             node,

@@ -379,6 +379,9 @@ export class RequestError extends Error {
 export type Unsubscribe = () => void;
 
 /** The messages of one channel, as the generated code describes them. */
+/** One message of a channel's table: key, guard and (untagged) the keys it declares. */
+export type MessageEntry = readonly [key: string, guard: Check, declared?: readonly string[] | null];
+
 export interface ChannelSpec {
   /** Address with `{param}` placeholders. */
   address: string | null;
@@ -386,10 +389,12 @@ export interface ChannelSpec {
   clientTag: string | null;
   /** Tag property of server frames, `null` when they are told apart by shape. */
   serverTag: string | null;
-  /** Client messages in match order: key (tag value or message key) and guard. */
-  client: ReadonlyArray<readonly [key: string, guard: Check]>;
-  /** Server messages in match order: key (tag value or message key) and guard. */
-  server: ReadonlyArray<readonly [key: string, guard: Check]>;
+  /** Client messages: key (tag value or message key), guard and, when untagged, the keys the
+   * message declares (`null`: any). */
+  client: ReadonlyArray<MessageEntry>;
+  /** Server messages: key (tag value or message key), guard and, when untagged, the keys the
+   * message declares (`null`: any). */
+  server: ReadonlyArray<MessageEntry>;
   /** For each client key that expects a reply, the server keys that answer it. */
   replies: { readonly [clientKey: string]: readonly string[] };
 }
@@ -634,7 +639,7 @@ export class ChanxClient<C, S> {
   private keyOf(
     value: unknown,
     tag: string | null,
-    messages: ReadonlyArray<readonly [key: string, guard: Check]>,
+    messages: ReadonlyArray<MessageEntry>,
   ): string | undefined {
     if (tag !== null) {
       const found = isRecord(value) ? own(value, tag) : undefined;
@@ -642,10 +647,13 @@ export class ChanxClient<C, S> {
       const key = String(found);
       return messages.some(([k]) => k === key) ? key : undefined;
     }
-    for (const [key, guard] of messages) {
-      if (validate(guard, value).length === 0) return key;
-    }
-    return undefined;
+    // Exactly one message: the one that accepts the frame, or among several the one that
+    // declares every key of it (`ref` aside); otherwise none.
+    const accepted = messages.filter(([, guard]) => validate(guard, value).length === 0);
+    if (accepted.length <= 1) return accepted[0]?.[0];
+    const keys = isRecord(value) ? Object.keys(value).filter((k) => k !== "ref") : [];
+    const exact = accepted.filter(([, , declared]) => declared == null || keys.every((k) => declared.includes(k)));
+    return exact.length === 1 ? exact[0]?.[0] : undefined;
   }
 
   private receive(data: unknown): void {
@@ -685,7 +693,7 @@ export class ChanxClient<C, S> {
       const tag = this.spec.serverTag;
       const issue =
         tag === null
-          ? { path: "", message: "matches none of the server messages" }
+          ? { path: "", message: "matches none of the server messages, or several that it cannot be told between" }
           : { path: `/${tag}`, message: `unknown ${tag} ${JSON.stringify(isRecord(value) ? own(value, tag) : undefined) ?? "undefined"}` };
       this.emit("invalid", { reason: "unknown", raw: data, value, issues: [issue] } satisfies InvalidFrame);
       return;

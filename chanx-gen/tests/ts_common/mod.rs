@@ -49,6 +49,7 @@ fn msg(key: &str, tag: &str, payload: Option<Schema>) -> Message {
         name: None,
         variant: heck_like(key),
         tag_value: Some(tag.into()),
+        tag_values: vec![tag.into()],
         payload,
         title: None,
         summary: None,
@@ -304,6 +305,7 @@ pub fn edge_cases() -> Ir {
     ));
     let m = |key: &str, payload: Option<Schema>, binary: bool| Message {
         tag_value: None,
+        tag_values: vec![],
         binary,
         content_type: if binary { "application/octet-stream".into() } else { "application/json".into() },
         correlation_id: None,

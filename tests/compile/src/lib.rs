@@ -26,6 +26,12 @@ pub mod hostile_text;
 #[path = "generated/real_world/mod.rs"]
 pub mod real_world;
 
+/// Generated from `specs/real-world-tags.yaml`: a message owning several tag values, an
+/// untagged direction with overlapping messages, and an Avro message left out.
+#[rustfmt::skip]
+#[path = "generated/real_world_tags/mod.rs"]
+pub mod real_world_tags;
+
 /// The user's guide (`docs/guide.md`): its Rust snippets run as this crate's doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/guide.md")]

@@ -53,3 +53,8 @@ fn hostile_text_is_up_to_date() {
 fn real_world_is_up_to_date() {
     check("real-world.yaml", "src/generated/real_world");
 }
+
+#[test]
+fn real_world_tags_is_up_to_date() {
+    check("real-world-tags.yaml", "src/generated/real_world_tags");
+}

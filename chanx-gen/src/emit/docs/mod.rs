@@ -344,6 +344,7 @@ fn message_view<'a>(
     };
     let tag_field = tag_field(c, id);
     let tag = match (tag_field, &m.tag_value) {
+        (Some(f), Some(_)) if m.tag_values.len() > 1 => format!("{f}: {}", m.tag_values.join(" | ")),
         (Some(f), Some(v)) => format!("{f}: {v}"),
         _ => String::new(),
     };

@@ -20,8 +20,12 @@ struct Var<'a> {
     ty: Option<TokenStream>,
     /// Payload is a named type (eligible for `From`).
     named: bool,
-    /// Tag value (tagged) or message name (untagged).
+    /// Tag value (tagged; the first when the message owns several) or message name (untagged).
     tag: String,
+    /// Every tag value of a message that owns several (see [`tag_field`]); else empty.
+    more_tags: Vec<String>,
+    /// The payload field that holds the tag of a message with several tag values.
+    tag_field: Option<Ident>,
     /// Expression of type `&'static Schema` for the whole frame.
     schema: TokenStream,
     /// Serde can decode the frame directly (no frame-level `additionalProperties: false`).
@@ -76,9 +80,15 @@ fn side<'a>(
             Some(_) => msg.tag_value.clone().unwrap_or_else(|| message_name(msg)),
             None => message_name(msg),
         };
+        let multi = tag.is_some() && msg.tag_values.len() > 1;
+        let more_tags: Vec<String> = if multi { msg.tag_values.clone() } else { Vec::new() };
         if tag.is_some() && !seen_tags.insert(wire_tag.clone()) {
             continue; // the IR keeps tags unique; never emit an unreachable arm
         }
+        if more_tags.iter().skip(1).any(|t| !seen_tags.insert(t.clone())) {
+            continue;
+        }
+        let tag_field = tag.filter(|_| multi).and_then(|key| tag_field(cx, key, msg.payload.as_ref()));
         let (ty, named, schema, fast, eq) = match &msg.payload {
             None if tag.is_some() => (None, false, quote! { &::chanx::schema::Schema::Any }, true, true),
             None => (
@@ -109,8 +119,10 @@ fn side<'a>(
                 }
             }
         };
-        let constant = tag.and_then(|key| constant_frame(cx, key, &wire_tag, msg.payload.as_ref()));
-        let defaults = matches!(&msg.payload, Some(Schema::Named { id, .. }) if absent_is_default(cx, *id));
+        let constant =
+            tag.filter(|_| !multi).and_then(|key| constant_frame(cx, key, &wire_tag, msg.payload.as_ref()));
+        let defaults =
+            !multi && matches!(&msg.payload, Some(Schema::Named { id, .. }) if absent_is_default(cx, *id));
         vars.push(Var {
             msg,
             id,
@@ -118,6 +130,8 @@ fn side<'a>(
             ty,
             named,
             tag: wire_tag,
+            more_tags,
+            tag_field,
             schema,
             fast,
             eq,
@@ -126,6 +140,17 @@ fn side<'a>(
         });
     }
     Side { enum_name: ident(enum_name), tag, vars }
+}
+
+/// The Rust field of the payload struct that holds the tag, for a message that owns several tag
+/// values: the field is kept (the IR makes it required) and its type is the string enum of the
+/// values.
+fn tag_field(cx: &Cx<'_>, key: &str, payload: Option<&Schema>) -> Option<Ident> {
+    let Some(Schema::Named { id, .. }) = payload else { return None };
+    let TypeKind::Struct(s) = &cx.ir.types.get(*id)?.kind else { return None };
+    let field = s.fields.iter().find(|f| f.wire == key && f.required)?;
+    let Schema::Named { id: enum_id, .. } = &field.schema else { return None };
+    matches!(cx.ir.types.get(*enum_id)?.kind, TypeKind::StringEnum(_)).then(|| ident(&field.rust))
 }
 
 /// The frame a tagged message always encodes to when its value carries no data: no payload,
@@ -169,7 +194,7 @@ fn message_doc(m: &Message, ch: &Channel) -> TokenStream {
     )
 }
 
-fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
+fn emit_enum(cx_ir: &crate::ir::Ir, side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
     let name = &side.enum_name;
     let variants = side.vars.iter().map(|v| {
         let doc = message_doc(v.msg, ch);
@@ -183,11 +208,9 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
     let eq = side.vars.iter().all(|v| v.eq).then(|| quote! { ::core::cmp::Eq, });
     let how = match side.tag {
         Some(t) => format!("Told apart by the `{t}` property."),
-        None => {
-            "Untagged: on decode the variants are tried in this order and the first that deserializes and \
-                 passes its checks wins."
-                .to_owned()
-        }
+        None => "Untagged: on decode every variant is tried; the one that accepts the frame wins, or among \
+                 several the one that declares every key of the frame; otherwise the frame is refused."
+            .to_owned(),
     };
     let doc = doc_lines(&[format!("What the {who} sends on channel `{}`.", ch.key), String::new(), how]);
 
@@ -199,6 +222,12 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
             }
             let arms = side.vars.iter().map(|v| {
                 let (vi, tag, schema, fast) = (&v.ident, &v.tag, &v.schema, v.fast);
+                if !v.more_tags.is_empty() {
+                    let all = &v.more_tags;
+                    return quote! {
+                        #(#all)|* => ::chanx::codec::decode_tagged(frame, &tag, #schema, &[#(#ignore),*], #fast).map(Self::#vi),
+                    };
+                }
                 match v.ty {
                     Some(_) if v.defaults => quote! {
                         #tag => ::chanx::codec::decode_tagged_or_default(frame, #key, #tag, #schema, &[#(#ignore),*], #fast).map(Self::#vi),
@@ -209,7 +238,9 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
                     None => quote! { #tag => ::chanx::codec::tag_only(frame).map(|()| Self::#vi), },
                 }
             });
-            let tags = side.vars.iter().map(|v| &v.tag);
+            let tags = side.vars.iter().flat_map(|v| {
+                if v.more_tags.is_empty() { std::slice::from_ref(&v.tag) } else { v.more_tags.as_slice() }
+            });
             quote! {
                 let tag = ::chanx::codec::peek_tag(frame, #key)?;
                 match &*tag {
@@ -220,10 +251,14 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
         }
         None => {
             let tries = side.vars.iter().map(|v| {
-                let (vi, schema, fast) = (&v.ident, &v.schema, v.fast);
+                let (vi, schema, fast, name) = (&v.ident, &v.schema, v.fast, &v.tag);
+                let declared = match cx_ir.declared_keys(v.msg.payload.as_ref()) {
+                    Some(keys) => quote! { ::core::option::Option::Some(&[#(#keys),*]) },
+                    None => quote! { ::core::option::Option::None },
+                };
                 quote! {
                     if let ::core::option::Option::Some(m) = ::chanx::codec::try_untagged(frame, #schema, #fast) {
-                        return ::core::result::Result::Ok(Self::#vi(m));
+                        found.accept(#name, #declared, Self::#vi(m));
                     }
                 }
             });
@@ -231,9 +266,14 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
                 let (tag, schema) = (&v.tag, &v.schema);
                 quote! { (#tag, #schema) }
             });
-            quote! {
-                #(#tries)*
-                ::core::result::Result::Err(::chanx::codec::untagged_errors(frame, &[#(#all),*]))
+            if side.vars.is_empty() {
+                quote! { ::chanx::codec::Untagged::new(frame).finish(&[]) }
+            } else {
+                quote! {
+                    let mut found = ::chanx::codec::Untagged::new(frame);
+                    #(#tries)*
+                    found.finish(&[#(#all),*])
+                }
             }
         }
     };
@@ -247,6 +287,10 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
             } else {
                 quote! { Self::#vi }
             };
+            if !v.more_tags.is_empty() {
+                // The payload keeps its tag field: it is written with the rest.
+                return quote! { Self::#vi(m) => ::chanx::codec::encode_plain(m).into(), };
+            }
             match (side.tag, &v.constant) {
                 (_, Some(frame)) => {
                     let frame = escape::rust::readable_string(frame);
@@ -260,7 +304,9 @@ fn emit_enum(side: &Side<'_>, ch: &Channel, who: &str) -> TokenStream {
         });
         let tags = side.vars.iter().map(|v| {
             let (vi, tag) = (&v.ident, &v.tag);
-            if v.ty.is_some() {
+            if let Some(field) = &v.tag_field {
+                quote! { Self::#vi(m) => m.#field.as_str(), }
+            } else if v.ty.is_some() {
                 quote! { Self::#vi(_) => #tag, }
             } else {
                 quote! { Self::#vi => #tag, }
@@ -471,8 +517,8 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
     };
 
     // ---- enums ----
-    let client_enum = emit_enum(&client, ch, "client");
-    let server_enum = emit_enum(&server, ch, "server");
+    let client_enum = emit_enum(cx.ir, &client, ch, "client");
+    let server_enum = emit_enum(cx.ir, &server, ch, "server");
 
     // ---- receive operations ----
     let mut recv = Vec::new();

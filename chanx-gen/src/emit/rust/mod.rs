@@ -29,8 +29,9 @@
 //! - A `send` operation's binary messages get `method(hub, group, bytes)` / `method_to(hub, to,
 //!   bytes)` (`method_binary` when the operation also sends JSON) through
 //!   `::chanx::Hub::broadcast_payload` / `send_payload`.
-//! - Untagged directions try the variants in document order; the first that deserializes and
-//!   passes its checks wins. When none does, every variant's problems are reported.
+//! - Untagged directions try every variant (`chanx::codec::Untagged`): the one that accepts the
+//!   frame wins, among several the one that declares every key of the frame, otherwise the frame
+//!   is refused. When none accepts it, every variant's problems are reported.
 //! - A `receive` operation with one message takes that message's payload type; with several it
 //!   takes the direction's `ClientMessage` (dispatch routes the listed variants to it).
 //! - A `send` operation becomes two async push helpers named from `Operation::method`:
@@ -239,7 +240,11 @@ impl<'a> Cx<'a> {
                     };
                     if let Some(id) = self.struct_id(schema) {
                         self.frame[id] = true;
-                        if let crate::ir::Tagging::Field(tag) = &dir.tag {
+                        // A message with several tag values keeps the tag in its payload.
+                        let several = channel.messages.get(m).is_some_and(|m| m.tag_values.len() > 1);
+                        if let crate::ir::Tagging::Field(tag) = &dir.tag
+                            && !several
+                        {
                             self.dropped[id].insert(tag.clone());
                         }
                     }
@@ -483,7 +488,10 @@ mod tests {
         // slack-rtm (from the vendored corpus) has enough types for several units.
         let paths = [
             concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/chat-ws.yaml"),
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/asyncapi/examples/slack-rtm-asyncapi.yml"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/corpus/asyncapi/examples/kraken-websocket-request-reply-multiple-channels-asyncapi.yml"
+            ),
         ];
         for path in paths.map(std::path::Path::new) {
             let spec = crate::parse::Spec::load(path).expect("spec loads");

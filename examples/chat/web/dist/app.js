@@ -425,10 +425,11 @@ var ChanxClient = class {
       const key = String(found);
       return messages2.some(([k]) => k === key) ? key : void 0;
     }
-    for (const [key, guard] of messages2) {
-      if (validate(guard, value).length === 0) return key;
-    }
-    return void 0;
+    const accepted = messages2.filter(([, guard]) => validate(guard, value).length === 0);
+    if (accepted.length <= 1) return accepted[0]?.[0];
+    const keys = isRecord(value) ? Object.keys(value).filter((k) => k !== "ref") : [];
+    const exact = accepted.filter(([, , declared]) => declared == null || keys.every((k) => declared.includes(k)));
+    return exact.length === 1 ? exact[0]?.[0] : void 0;
   }
   receive(data) {
     if (typeof data !== "string") {
@@ -464,7 +465,7 @@ var ChanxClient = class {
     if (key === void 0) {
       if (isRecord(value) && CONTROL_ACTIONS.includes(String(value["action"]))) return;
       const tag = this.spec.serverTag;
-      const issue = tag === null ? { path: "", message: "matches none of the server messages" } : { path: `/${tag}`, message: `unknown ${tag} ${JSON.stringify(isRecord(value) ? own(value, tag) : void 0) ?? "undefined"}` };
+      const issue = tag === null ? { path: "", message: "matches none of the server messages, or several that it cannot be told between" } : { path: `/${tag}`, message: `unknown ${tag} ${JSON.stringify(isRecord(value) ? own(value, tag) : void 0) ?? "undefined"}` };
       this.emit("invalid", { reason: "unknown", raw: data, value, issues: [issue] });
       return;
     }

@@ -97,7 +97,7 @@ impl ::core::convert::From<super::common::PingPayload> for ClientMessage {
 }
 /// What the server sends on channel `mod`.
 ///
-/// Untagged: on decode the variants are tried in this order and the first that deserializes and passes its checks wins.
+/// Untagged: on decode every variant is tried; the one that accepts the frame wins, or among several the one that declares every key of the frame; otherwise the frame is refused.
 #[derive(
     ::core::fmt::Debug,
     ::core::clone::Clone,
@@ -107,7 +107,7 @@ impl ::core::convert::From<super::common::PingPayload> for ClientMessage {
 pub enum ServerMessage {}
 impl ::chanx::Message for ServerMessage {
     fn decode(frame: &str) -> ::core::result::Result<Self, ::chanx::DecodeError> {
-        ::core::result::Result::Err(::chanx::codec::untagged_errors(frame, &[]))
+        ::chanx::codec::Untagged::new(frame).finish(&[])
     }
     fn encode(&self) -> ::std::borrow::Cow<'static, str> {
         match *self {}
