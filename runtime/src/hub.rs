@@ -13,7 +13,9 @@ use tokio::sync::Notify;
 
 use crate::layer::{ChannelLayer, ConnId, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
 use crate::message::Message;
+use crate::protocol::Envelope;
 use crate::signal::Signal;
+use bytes::Bytes;
 
 /// Process-wide counters, shared by every connection of a hub.
 #[derive(Debug, Default)]
@@ -167,6 +169,8 @@ pub enum Target {
     Connection(ConnId),
     /// A group.
     Group(String),
+    /// A topic's subscribers ([`Hub::publish`]).
+    Topic(String),
 }
 
 /// A message sent through the hub while capturing (see [`Hub::start_capture`]).
@@ -272,6 +276,30 @@ impl Hub {
         options: SendOptions,
     ) -> Result<SendReport, LayerError> {
         self.broadcast_payload(group, Payload::text(msg.encode()), options).await
+    }
+
+    /// Publishes a typed message to every subscriber of a topic (see [`crate::topic`]),
+    /// stamped `"version":1,"topic":...` and, when given, `"seq":...` (the publisher's sequence
+    /// number, for gap detection; leave it out when a topic has several writers). Encoded and
+    /// stamped once; goes through the channel layer, so it reaches subscribers in every process.
+    pub async fn publish<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        seq: Option<i64>,
+    ) -> Result<SendReport, LayerError> {
+        let envelope = Envelope { reference: None, topic: Some(topic.into()), seq };
+        let payload = Payload::Text(Bytes::from(envelope.stamp(msg.encode().into_owned())));
+        let captured = self.capturing().then(|| payload.clone());
+        let report = self
+            .inner
+            .layer
+            .group_send(&crate::topic::group_name(topic), payload, SendOptions::default())
+            .await?;
+        if let Some(p) = captured {
+            self.record(Target::Topic(topic.to_owned()), &p, report);
+        }
+        Ok(report)
     }
 
     /// Sends an already encoded payload to one connection.
@@ -416,6 +444,16 @@ impl BlockingHub {
         options: SendOptions,
     ) -> Result<SendReport, LayerError> {
         self.block_on(self.hub.broadcast_with(group, msg, options))
+    }
+
+    /// Blocking [`Hub::publish`].
+    pub fn publish<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        seq: Option<i64>,
+    ) -> Result<SendReport, LayerError> {
+        self.block_on(self.hub.publish(topic, msg, seq))
     }
 
     /// The async hub behind this handle.

@@ -110,6 +110,7 @@ mod signal;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+pub mod topic;
 pub mod validate;
 
 pub use auth::{AuthRejection, Authenticator, Handshake};
@@ -126,6 +127,7 @@ pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload
 pub use layer::{RedisConfig, RedisLayer};
 pub use limits::{HttpLimits, Limits, RateLimit};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};
+pub use topic::{Topic, TopicContext};
 
 /// Re-exports used by generated code; not part of the stable API.
 #[doc(hidden)]

@@ -261,6 +261,52 @@ async fn many_groups(fx: Fixture) {
     }
 }
 
+/// `Hub::publish` goes through the layer's group of the topic: encoded and stamped once, it
+/// reaches the topic's subscribers wherever they live, with `topic` and `seq`.
+async fn published_topic_messages(fx: Fixture) {
+    let (a, mut pa) = fx.member();
+    let (_b, mut pb) = fx.member();
+    fx.home.group_add(&chanx::topic::group_name("order:42"), &a).await.expect("subscribe");
+    let hub = chanx::Hub::with_layer(fx.away.clone());
+    let msg = RawMessage(r#"{"action":"order_status","payload":{"status":"shipped"}}"#);
+    let report = hub.publish("order:42", &msg, Some(7)).await.expect("publish");
+    fx.assert_reached(report, 1);
+    let got = recv(&mut pa).await;
+    assert_eq!(
+        got.payload,
+        text(
+            r#"{"action":"order_status","payload":{"status":"shipped"},"version":1,"topic":"order:42","seq":7}"#
+        )
+    );
+    assert_eq!(got.origin, Some(Origin::Group));
+    fx.assert_nothing_before_marker(&_b, &mut pb).await;
+    fx.home.group_discard(&chanx::topic::group_name("order:42"), &a).await.expect("unsubscribe");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let report = hub.publish("order:42", &msg, None).await.expect("publish");
+        if report == SendReport::default() || tokio::time::Instant::now() > deadline {
+            assert_eq!(report, SendReport::default(), "nobody is subscribed any more");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// An already encoded message, as a publisher would send it.
+struct RawMessage(&'static str);
+
+impl chanx::Message for RawMessage {
+    fn decode(_: &str) -> Result<Self, chanx::DecodeError> {
+        Err(chanx::DecodeError::default())
+    }
+    fn encode(&self) -> std::borrow::Cow<'static, str> {
+        self.0.into()
+    }
+    fn tag(&self) -> &'static str {
+        "raw"
+    }
+}
+
 macro_rules! contract {
     ($fixture:expr; $($case:ident),* $(,)?) => {
         $(
@@ -284,6 +330,7 @@ mod memory {
         send_to_connection, send_to_detached_connection_is_gone, binary_payloads,
         group_add_discard_send, group_send_excludes_sender, group_add_needs_an_attached_connection,
         detach_leaves_every_group, full_outbox_drop_policy, full_outbox_close_policy, many_groups,
+        published_topic_messages,
     );
 }
 
@@ -299,6 +346,7 @@ mod redis_one_process {
         send_to_connection, send_to_detached_connection_is_gone, binary_payloads,
         group_add_discard_send, group_send_excludes_sender, group_add_needs_an_attached_connection,
         detach_leaves_every_group, full_outbox_drop_policy, full_outbox_close_policy, many_groups,
+        published_topic_messages,
     );
 }
 
@@ -306,7 +354,7 @@ mod redis_one_process {
 mod redis_two_processes {
     contract!(super::redis_support::fixture(true);
         send_to_connection, binary_payloads, group_add_discard_send, group_send_excludes_sender,
-        detach_leaves_every_group, full_outbox_across, many_groups,
+        detach_leaves_every_group, full_outbox_across, many_groups, published_topic_messages,
     );
 }
 
