@@ -37,6 +37,7 @@ use crate::auth::{Authenticator, Handshake, origin_allowed};
 use crate::channel::{BoxFuture, Channel, HandlerResult, Params, Service};
 use crate::config::{AuthFailure, Config};
 use crate::context::{AuthData, Context};
+use crate::event::{AnyEvents, EventHandler, Mounted as EventsMounted};
 use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
 use crate::hub::{Hub, Metrics};
 use crate::layer::{ChannelLayer, ConnId, ConnShared, Mailbox, Origin, Outgoing};
@@ -58,6 +59,7 @@ pub struct Endpoint<C: Channel> {
     address: Arc<str>,
     conns: Arc<ConnCounter>,
     topics: Topics<C>,
+    events: Option<Arc<dyn AnyEvents<C>>>,
 }
 
 impl<C: Channel> Clone for Endpoint<C> {
@@ -71,6 +73,7 @@ impl<C: Channel> Clone for Endpoint<C> {
             address: self.address.clone(),
             conns: self.conns.clone(),
             topics: self.topics.clone(),
+            events: self.events.clone(),
         }
     }
 }
@@ -141,7 +144,16 @@ impl<C: Channel> Endpoint<C> {
             address: address.into(),
             conns: Arc::default(),
             topics: Topics::default(),
+            events: None,
         }
+    }
+
+    /// Sets the handler of typed server events ([`Hub::broadcast_event`], [`Hub::send_event`]):
+    /// it decides, for each connection, what its client gets (see [`crate::event`]). Without
+    /// one, the channel's connections ignore events.
+    pub fn with_events(mut self, handler: impl EventHandler<C>) -> Self {
+        self.events = Some(Arc::new(EventsMounted(handler)));
+        self
     }
 
     /// Mounts a topic: clients subscribe to names that match its pattern with frames that
@@ -297,6 +309,8 @@ impl<C: Channel> Endpoint<C> {
             } else if self.hub.is_shutting_down() {
                 shared.request_close(Some(CloseFrame::new(close_code::GOING_AWAY, "server shutdown")), false);
             } else if let Some(params) = accepted.params {
+                let events =
+                    self.events.as_ref().and_then(|_| shared.open_events(self.config.outbox_capacity));
                 layer.attach(mailbox.clone());
                 let ctx = Context::new(
                     shared.clone(),
@@ -308,7 +322,7 @@ impl<C: Channel> Endpoint<C> {
                     self.config.limits.max_groups,
                 );
                 ctx.set_default_topic(accepted.topic);
-                self.serve(&ctx, stream, transport).await;
+                self.serve(&ctx, stream, events, transport).await;
                 for group in ctx.groups() {
                     if let Err(e) = layer.group_discard(&group, ctx.id()).await {
                         tracing::warn!(group = %group, error = %e, "leaving group failed");
@@ -331,8 +345,13 @@ impl<C: Channel> Endpoint<C> {
     }
 
     /// `on_connect`, the read loop, `on_disconnect`.
-    async fn serve<St, E>(&self, ctx: &Context<C>, stream: St, transport: TransportOptions)
-    where
+    async fn serve<St, E>(
+        &self,
+        ctx: &Context<C>,
+        stream: St,
+        events: Option<Inbox>,
+        transport: TransportOptions,
+    ) where
         St: Stream<Item = Result<Frame, E>> + Unpin,
         E: Into<TransportError>,
     {
@@ -369,7 +388,7 @@ impl<C: Channel> Endpoint<C> {
                 self.subscribe_default(ctx, name.clone()).await;
             }
             let mut stream = stream;
-            self.read_loop(ctx, &mut stream, transport).await;
+            self.read_loop(ctx, &mut stream, events, transport).await;
             linger(&mut stream).await;
         }
         if !self.topics.mounted.is_empty() {
@@ -391,8 +410,13 @@ impl<C: Channel> Endpoint<C> {
         self.conclude_with(ctx, action, subscribed.map(|r| r.map(|_| None)), &span, None, false);
     }
 
-    async fn read_loop<St, E>(&self, ctx: &Context<C>, mut stream: St, transport: TransportOptions)
-    where
+    async fn read_loop<St, E>(
+        &self,
+        ctx: &Context<C>,
+        mut stream: St,
+        mut events: Option<Inbox>,
+        transport: TransportOptions,
+    ) where
         St: Stream<Item = Result<Frame, E>> + Unpin,
         E: Into<TransportError>,
     {
@@ -418,6 +442,11 @@ impl<C: Channel> Endpoint<C> {
             if shutdown.is_set() {
                 return going_away();
             }
+            // Events queued while frames kept the reader busy are handled between frames.
+            if let Some(event) = events.as_mut().and_then(|rx| rx.try_recv().ok()) {
+                self.handle_event(ctx, event).await;
+                continue;
+            }
             // A frame the transport already holds is taken without a timer or a wake-up; only
             // when the reader is about to wait does its writer get the replies queued so far.
             let next = match stream.next().now_or_never() {
@@ -428,6 +457,10 @@ impl<C: Channel> Endpoint<C> {
                         biased;
                         () = shared.stop.wait() => return,
                         () = shutdown.wait() => return going_away(),
+                        Some(event) = next_event(&mut events) => {
+                            self.handle_event(ctx, event).await;
+                            continue;
+                        }
                         next = next_frame(&mut stream, cfg.idle_timeout) => next,
                     }
                 }
@@ -513,6 +546,14 @@ impl<C: Channel> Endpoint<C> {
                     return;
                 }
             }
+        }
+    }
+
+    /// Runs the event handler for one event (boxed: rare next to frames, and the reader's
+    /// state stays small).
+    async fn handle_event(&self, ctx: &Context<C>, event: Bytes) {
+        if let Some(events) = &self.events {
+            Box::pin(crate::event::handle(&**events, ctx, event)).await;
         }
     }
 
@@ -841,6 +882,17 @@ async fn guarded<'a, T>(make: impl FnOnce() -> BoxFuture<'a, T>) -> Result<T, Pa
 }
 
 struct Idle;
+
+/// A connection's event inbox (see [`crate::event`]).
+type Inbox = tokio::sync::mpsc::Receiver<Bytes>;
+
+/// The next event, or never when the channel takes none.
+async fn next_event(events: &mut Option<Inbox>) -> Option<Bytes> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
 
 async fn next_frame<St: Stream + Unpin>(
     stream: &mut St,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chanx::MemoryLayer;
 use chanx::config::SlowConsumer;
-use chanx::layer::probe::{Probe, Probed, probe_mailbox};
+use chanx::layer::probe::{Probe, Probed, probe_event_mailbox, probe_mailbox};
 use chanx::layer::{ChannelLayer, ConnId, LayerError, Origin, Payload, SendOptions, SendReport};
 
 const WAIT: Duration = Duration::from_secs(3);
@@ -292,6 +292,30 @@ async fn published_topic_messages(fx: Fixture) {
     }
 }
 
+/// Typed server events cross the layer as events: a member with an event handler gets the
+/// same bytes in its event inbox, one without ignores them.
+async fn events_reach_event_handlers(fx: Fixture) {
+    let id = fx.home.new_conn_id();
+    let (mailbox, mut handled) = probe_event_mailbox(id.clone(), 64, SlowConsumer::default());
+    fx.home.attach(mailbox);
+    let (plain, mut pp) = fx.member();
+    fx.home.group_add("users", &id).await.expect("join");
+    fx.home.group_add("users", &plain).await.expect("join");
+    let event =
+        Payload::Event(bytes::Bytes::from_static(br#"{"action":"new_notification","payload":{"id":1}}"#));
+    let report = fx.away.group_send("users", event.clone(), SendOptions::default()).await.expect("send");
+    if fx.cross {
+        assert_eq!(report, SendReport { forwarded: 1, ..SendReport::default() });
+    } else {
+        assert_eq!(report, SendReport { delivered: 1, ignored: 1, ..SendReport::default() });
+    }
+    assert_eq!(handled.next_event_within(WAIT).await, Some(event.clone()));
+    let report = fx.away.send(&id, event.clone(), SendOptions::default()).await.expect("send");
+    fx.assert_reached(report, 1);
+    assert_eq!(handled.next_event_within(WAIT).await, Some(event));
+    fx.assert_nothing_before_marker(&plain, &mut pp).await;
+}
+
 /// An already encoded message, as a publisher would send it.
 struct RawMessage(&'static str);
 
@@ -330,7 +354,7 @@ mod memory {
         send_to_connection, send_to_detached_connection_is_gone, binary_payloads,
         group_add_discard_send, group_send_excludes_sender, group_add_needs_an_attached_connection,
         detach_leaves_every_group, full_outbox_drop_policy, full_outbox_close_policy, many_groups,
-        published_topic_messages,
+        published_topic_messages, events_reach_event_handlers,
     );
 }
 
@@ -346,7 +370,7 @@ mod redis_one_process {
         send_to_connection, send_to_detached_connection_is_gone, binary_payloads,
         group_add_discard_send, group_send_excludes_sender, group_add_needs_an_attached_connection,
         detach_leaves_every_group, full_outbox_drop_policy, full_outbox_close_policy, many_groups,
-        published_topic_messages,
+        published_topic_messages, events_reach_event_handlers,
     );
 }
 
@@ -355,6 +379,7 @@ mod redis_two_processes {
     contract!(super::redis_support::fixture(true);
         send_to_connection, binary_payloads, group_add_discard_send, group_send_excludes_sender,
         detach_leaves_every_group, full_outbox_across, many_groups, published_topic_messages,
+        events_reach_event_handlers,
     );
 }
 

@@ -16,36 +16,10 @@ use chanx::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use typed::{Served, Via};
 
-/// A message enum tagged by `action`, decoded with serde (unknown tags get Chanx's
-/// `union_tag_invalid`).
-macro_rules! tagged {
-    ($name:ident { $($variant:ident = $tag:literal $(($payload:ty))?),* $(,)? }) => {
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "action", content = "payload", rename_all = "snake_case")]
-        enum $name { $($variant $(($payload))?),* }
-
-        impl Message for $name {
-            fn decode(frame: &str) -> Result<Self, DecodeError> {
-                let tag = chanx::codec::peek_tag(frame, "action")?;
-                if ![$($tag),*].contains(&&*tag) {
-                    return Err(chanx::codec::unknown_tag(frame, "action", &tag, &[$($tag),*]));
-                }
-                serde_json::from_str(frame).map_err(|e| DecodeError::single("missing", Vec::new(), e.to_string()))
-            }
-            fn encode(&self) -> Cow<'static, str> {
-                let mut v = serde_json::to_value(self).expect("serializes");
-                if v.get("payload").is_none() {
-                    v["payload"] = Value::Null;
-                }
-                v.to_string().into()
-            }
-            fn tag(&self) -> &'static str {
-                match self { $(Self::$variant { .. } => $tag),* }
-            }
-        }
-    };
-}
+#[macro_use]
+mod typed;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Note {
@@ -154,44 +128,6 @@ impl<C: Channel> Topic<C> for OrderTopic {
     ) -> BoxFuture<'a, HandlerResult<Option<OrderServer>>> {
         let OrderClient::AddNote(note) = msg;
         Box::pin(async move { Ok(Some(OrderServer::NoteAdded(note))) })
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Via {
-    Memory,
-    Axum,
-}
-
-/// An endpoint served in memory or behind axum on a loopback socket.
-struct Served<C: Channel> {
-    endpoint: Endpoint<C>,
-    base: Option<String>,
-}
-
-impl<C: Channel> Served<C> {
-    async fn start(via: Via, endpoint: Endpoint<C>) -> Self {
-        let base = match via {
-            Via::Memory => None,
-            Via::Axum => {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-                let addr = listener.local_addr().expect("local addr");
-                let app: axum::Router = chanx::axum::router(endpoint.clone());
-                tokio::spawn(async move {
-                    let _ = axum::serve(listener, app).await;
-                });
-                Some(format!("ws://{addr}"))
-            }
-        };
-        Self { endpoint, base }
-    }
-
-    async fn connect(&self, path: &str) -> Communicator<C> {
-        let client = match &self.base {
-            None => Communicator::connect(&self.endpoint, path).await,
-            Some(base) => Communicator::connect_url(&format!("{base}{path}")).await,
-        };
-        client.expect("connects").with_timeout(Duration::from_secs(3))
     }
 }
 
@@ -413,21 +349,6 @@ async fn subscriptions_are_limited(via: Via) {
     assert_eq!(refused["payload"][0]["type"], "too_many_groups");
     assert_eq!(refused["topic"], "order:3");
     assert_eq!(c.subscribe("order:2").await["action"], "subscribed", "a repeated subscribe is still acked");
-}
-
-macro_rules! on_both_transports {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() {
-                super::$name(super::Via::Memory).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn axum() {
-                super::$name(super::Via::Axum).await
-            }
-        }
-    )*};
 }
 
 on_both_transports!(
