@@ -58,6 +58,13 @@
 //! - **Groups and the hub** ([`layer`], [`hub`]). A [`ChannelLayer`] maps connection ids and
 //!   groups to outboxes (in memory by default). [`Hub::broadcast`] encodes a message once and
 //!   shares the bytes; each send returns a [`SendReport`] (delivered, dropped, closed slow, gone).
+//! - **Topics** ([`topic`]). Frames with a `topic` envelope key go to the topics mounted with
+//!   [`Endpoint::with_topic`]: `subscribe` / `unsubscribe` (acknowledged), per-topic
+//!   authorization, hooks and handlers; [`Hub::publish`] reaches every subscriber through the
+//!   layer, with `seq`. Frames without `topic` take the plain path.
+//! - **Server events** ([`event`]). [`Hub::broadcast_event`] / [`Hub::send_event`] hand a typed
+//!   event to each recipient's [`EventHandler`], which sends a message, forwards the event's
+//!   bytes or skips that member.
 //! - **Slow consumers.** A full outbox closes the connection with 1008 (or drops the message when
 //!   it is volatile, or with [`SlowConsumer::Drop`]); counted in [`Hub::metrics`].
 //! - **Limits.** Frames over [`Config::max_frame_size`] (1 MiB) close with 1009, invalid UTF-8

@@ -257,3 +257,31 @@ on_both_transports!(
     each_member_decides_what_it_gets,
     events_to_one_connection_and_channels_without_handler,
 );
+
+/// Members in one process, the sender in another: the event crosses Redis and each member's
+/// handler still decides.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_cross_processes_over_redis() {
+    let Some((home, away)) = typed::redis_hubs().await else { return };
+    let served = Served::start(Via::Axum, endpoint(&home, &App::default())).await;
+    let (mut plain, mut quiet) =
+        (served.connect("/ws/notifications/1").await, served.connect("/ws/notifications/901").await);
+    plain.receive_json().await;
+    quiet.receive_json().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let report = away.broadcast_event("announcements", &notification("info")).await.expect("sent");
+        if report.forwarded == 1 || tokio::time::Instant::now() > deadline {
+            assert_eq!(report.forwarded, 1, "handed to the members' process");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(plain.receive_json().await["action"], "notification");
+    assert_eq!(plain.receive_json().await["action"], "event_complete");
+    assert!(
+        quiet.receive_nothing_within(Duration::from_millis(150)).await,
+        "the muted member's handler skipped it"
+    );
+}

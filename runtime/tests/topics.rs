@@ -359,3 +359,26 @@ on_both_transports!(
     publishing_is_captured,
     subscriptions_are_limited,
 );
+
+/// A subscriber in one process, the publisher in another: the topic crosses Redis.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_crosses_processes_over_redis() {
+    let Some((home, away)) = typed::redis_hubs().await else { return };
+    let served = Served::start(Via::Axum, hub_endpoint(&home, &OrderTopic::default())).await;
+    let mut c = served.connect("/ws/hub").await;
+    assert_eq!(c.subscribe("order:9").await["action"], "subscribed");
+    let status = OrderServer::OrderStatus(Status { order_id: "9".into(), status: "shipped".into() });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    // The other process learns of the subscription asynchronously: publish until it is seen.
+    loop {
+        let report = away.publish("order:9", &status, Some(1)).await.expect("published");
+        if report.forwarded == 1 || tokio::time::Instant::now() > deadline {
+            assert_eq!(report.forwarded, 1, "handed to the subscriber's process");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = c.receive_topic("order:9").await;
+    assert_eq!((got["seq"].as_i64(), got["payload"]["status"].as_str()), (Some(1), Some("shipped")));
+}

@@ -89,3 +89,24 @@ macro_rules! on_both_transports {
         }
     )*};
 }
+
+/// Two hubs over Redis standing for two processes (a prefix of their own per test), or `None`
+/// without `REDIS_URL`: skipped with a message outside CI, a failure in CI.
+#[cfg(feature = "redis")]
+pub async fn redis_hubs() -> Option<(chanx::Hub, chanx::Hub)> {
+    use chanx::{RedisConfig, RedisLayer};
+    let url = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "Redis is required in CI");
+            eprintln!("skipping a Redis test: REDIS_URL is not set (scripts/test.sh starts a Redis)");
+            return None;
+        }
+    };
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let prefix = format!("push-{}-{nanos}:", std::process::id());
+    let layer = || RedisLayer::connect(RedisConfig::new(url.clone()).prefix(prefix.clone()));
+    let (a, b) = (layer().await.expect("connect to REDIS_URL"), layer().await.expect("connect to REDIS_URL"));
+    Some((chanx::Hub::new(a), chanx::Hub::new(b)))
+}
