@@ -470,6 +470,32 @@ mod tests {
         assert_eq!(strip_envelope_keys(r#"{"seq":1}"#), "{}");
     }
 
+    proptest::proptest! {
+        /// Stripping removes exactly the top-level `topic` and `seq` entries, whatever the
+        /// spacing, the value types and the nesting, and keeps the rest byte for byte.
+        #[test]
+        fn stripping_keeps_everything_else(
+            entries in proptest::collection::vec(
+                (proptest::sample::select(vec!["action", "payload", "topic", "seq", "ref", "x\\\"y"]),
+                 proptest::sample::select(vec!["1", "-2.5e3", "\"s,}\"", "null", "[1,{\"topic\":2}]", "{\"seq\":{}}", "true"]),
+                 proptest::sample::select(vec!["", " ", "\n\t"])),
+                0..6),
+        ) {
+            let mut seen = std::collections::HashSet::new();
+            let entries: Vec<_> = entries.into_iter().filter(|(k, _, _)| seen.insert(*k)).collect();
+            let frame = format!("{{{}}}", entries.iter()
+                .map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}"))
+                .collect::<Vec<_>>().join(","));
+            let stripped = strip_envelope_keys(&frame);
+            let kept: serde_json::Value = serde_json::from_str(&stripped).expect("still JSON");
+            let mut expected: serde_json::Value = serde_json::from_str(&frame).expect("JSON");
+            let map = expected.as_object_mut().expect("an object");
+            map.remove("topic");
+            map.remove("seq");
+            proptest::prop_assert_eq!(kept, expected);
+        }
+    }
+
     #[test]
     fn error_frames_have_chanx_shape() {
         assert_eq!(
