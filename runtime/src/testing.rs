@@ -312,6 +312,22 @@ impl<C: Channel> Communicator<C> {
         }
     }
 
+    /// The next frame stamped with `topic`, decoded as the topic's message type `M` (envelope
+    /// keys are ignored).
+    ///
+    /// # Panics
+    /// Like [`Communicator::receive_topic`], and when the frame is not a valid `M`.
+    pub async fn receive_topic_message<M: Message>(&mut self, topic: &str) -> M {
+        let mut frame = self.receive_topic(topic).await;
+        if let Some(map) = frame.as_object_mut() {
+            for key in ["version", "topic", "seq"] {
+                map.remove(key);
+            }
+        }
+        let text = frame.to_string();
+        M::decode(&text).unwrap_or_else(|e| panic!("not a message of topic {topic} ({e}): {text}"))
+    }
+
     async fn topic_request(&mut self, topic: &str, action: &str) -> Value {
         self.requests += 1;
         let reference = format!("{action}-{}", self.requests);

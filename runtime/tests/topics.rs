@@ -249,7 +249,7 @@ async fn published_messages_reach_only_subscribers(via: Via) {
     assert_eq!(hub.publish("order:1", &status("1"), Some(1)).await.expect("sent").delivered, 1);
     assert_eq!(hub.publish("order:2", &status("2"), Some(1)).await.expect("sent").delivered, 2);
     assert_eq!(a.receive_topic("order:1").await["seq"], 1);
-    assert_eq!(a.receive_topic("order:2").await["payload"]["order_id"], "2");
+    assert_eq!(a.receive_topic_message::<OrderServer>("order:2").await, status("2"));
     assert_eq!(b.receive_topic("order:2").await["payload"]["order_id"], "2");
     assert!(b.receive_nothing_within(Duration::from_millis(100)).await);
     // the test client's own helpers
