@@ -658,3 +658,19 @@ mod redis_specific {
         assert_eq!((stats.connects, stats.disconnects), (2, 1));
     }
 }
+
+/// A connection's event inbox is bounded: past it events are dropped and counted, and the
+/// connection stays.
+#[tokio::test]
+async fn a_full_event_inbox_drops_events() {
+    let layer = MemoryLayer::new();
+    let id = layer.new_conn_id();
+    let (mailbox, mut probe) = probe_event_mailbox(id.clone(), 1, SlowConsumer::default());
+    layer.attach(mailbox);
+    let event = Payload::Event(bytes::Bytes::from_static(br#"{"action":"e","payload":null}"#));
+    let first = layer.send(&id, event.clone(), SendOptions::default()).await.expect("send");
+    let second = layer.send(&id, event.clone(), SendOptions::default()).await.expect("send");
+    assert_eq!((first.delivered, second.dropped), (1, 1));
+    assert!(!probe.close_requested(), "the connection stays");
+    assert_eq!(probe.next_event_within(WAIT).await, Some(event));
+}
