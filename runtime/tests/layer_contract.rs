@@ -214,6 +214,7 @@ async fn full_outbox_close_policy(fx: Fixture) {
 }
 
 /// A full outbox in the receiving process follows the same policy as a local one.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))] // a case of the two-process contract only
 async fn full_outbox_across(fx: Fixture) {
     let (a, mut pa) = fx.attach(1, SlowConsumer::Drop);
     let (b, mut pb) = fx.member();
