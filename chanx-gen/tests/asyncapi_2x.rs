@@ -202,7 +202,10 @@ fn a_non_json_schema_format_is_skipped_with_a_warning_at_the_2x_message() {
     assert!(ir.channels[0].messages.is_empty(), "the Avro message is left out");
     let warning = ir.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
     assert!(warning.contains("inline.yaml#/channels/c/publish/message/schemaFormat (line 7)"), "{warning}");
-    assert!(warning.contains("is skipped: its schemaFormat `application/vnd.apache.avro;version=1.9.0`"), "{warning}");
+    assert!(
+        warning.contains("is skipped: its schemaFormat `application/vnd.apache.avro;version=1.9.0`"),
+        "{warning}"
+    );
     // With --strict it is an error, at the same place.
     let name = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asyncapi-2/inline.yaml");
     let spec = Spec::from_text(&name.to_string_lossy(), &text).expect("parses");

@@ -21,6 +21,7 @@
 //!   failed `on_connect` (1011), hub shutdown (1001 after draining the outbox). Then `on_disconnect` runs, the connection leaves its groups and is
 //!   detached from the layer.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -36,14 +37,16 @@ use crate::auth::{Authenticator, Handshake, origin_allowed};
 use crate::channel::{BoxFuture, Channel, HandlerResult, Params, Service};
 use crate::config::{AuthFailure, Config};
 use crate::context::{AuthData, Context};
+use crate::event::{AnyEvents, EventHandler, Mounted as EventsMounted};
 use crate::frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
 use crate::hub::{Hub, Metrics};
 use crate::layer::{ChannelLayer, ConnId, ConnShared, Mailbox, Origin, Outgoing};
 use crate::limits::{self, Bucket, ConnCounter, ConnPermit, Verdict};
 use crate::message::Message;
 use crate::outbox::Outbox;
-use crate::protocol::{self, Ref};
+use crate::protocol::{self, Envelope, Ref};
 use crate::scan;
+use crate::topic::{Mounted, Topic, Topics};
 
 /// A channel ready to be served: its service (generated glue around your handler), the hub,
 /// settings, authenticator and origin allowlist. Cheap to clone.
@@ -55,6 +58,8 @@ pub struct Endpoint<C: Channel> {
     origins: Arc<[String]>,
     address: Arc<str>,
     conns: Arc<ConnCounter>,
+    topics: Topics<C>,
+    events: Option<Arc<dyn AnyEvents<C>>>,
 }
 
 impl<C: Channel> Clone for Endpoint<C> {
@@ -67,6 +72,8 @@ impl<C: Channel> Clone for Endpoint<C> {
             origins: self.origins.clone(),
             address: self.address.clone(),
             conns: self.conns.clone(),
+            topics: self.topics.clone(),
+            events: self.events.clone(),
         }
     }
 }
@@ -99,6 +106,8 @@ pub struct Accepted<C: Channel> {
     auth: Option<AuthData>,
     refuse: Option<CloseFrame>,
     permit: Option<ConnPermit>,
+    /// The topic this route subscribes on connect.
+    topic: Option<Arc<str>>,
 }
 
 impl<C: Channel> std::fmt::Debug for Accepted<C> {
@@ -134,7 +143,36 @@ impl<C: Channel> Endpoint<C> {
             origins: Arc::from(Vec::new()),
             address: address.into(),
             conns: Arc::default(),
+            topics: Topics::default(),
+            events: None,
         }
+    }
+
+    /// Sets the handler of typed server events ([`Hub::broadcast_event`], [`Hub::send_event`]):
+    /// it decides, for each connection, what its client gets (see [`crate::event`]). Without
+    /// one, the channel's connections ignore events.
+    pub fn with_events(mut self, handler: impl EventHandler<C>) -> Self {
+        self.events = Some(Arc::new(EventsMounted(handler)));
+        self
+    }
+
+    /// Mounts a topic: clients subscribe to names that match its pattern with frames that
+    /// carry `"topic"` (see [`crate::topic`]). Frames without a topic still go to the channel's
+    /// own handlers.
+    pub fn with_topic<T: Topic<C>>(mut self, topic: T) -> Self {
+        self.topics = self.topics.with(Arc::new(Mounted::new::<C>(topic))).0;
+        self
+    }
+
+    /// Mounts a topic as this route's own: connecting subscribes to the topic named by filling
+    /// its pattern from the address parameters (`/ws/orders/{order_id}` serves
+    /// `order:{order_id}`), with an unsolicited `subscribed`, and frames without a `topic` are
+    /// addressed to it.
+    pub fn with_default_topic<T: Topic<C>>(mut self, topic: T) -> Self {
+        let (mut topics, index) = self.topics.with(Arc::new(Mounted::new::<C>(topic)));
+        topics.default = Some(index);
+        self.topics = topics;
+        self
     }
 
     /// Replaces the connection settings.
@@ -195,12 +233,21 @@ impl<C: Channel> Endpoint<C> {
             tracing::warn!(path = %req.path, open = self.conns.open(), "connection limit reached, refusing upgrade");
             return Err(Rejected { status: 503, detail: "too many connections".to_owned() });
         };
+        let topic = match self.topics.default_name(&req.path_values) {
+            None => None,
+            Some(Ok(name)) => Some(name),
+            Some(Err(missing)) => {
+                tracing::error!(path = %req.path, parameter = %missing, "the default topic's pattern needs a parameter the address lacks");
+                return Err(Rejected { status: 500, detail: "topic route misconfigured".to_owned() });
+            }
+        };
         let mut accepted = Accepted {
             params: Some(params),
             path: req.path.clone(),
             auth: None,
             refuse: None,
             permit: Some(permit),
+            topic,
         };
         if let Some(auth) = &self.auth {
             let result = AssertUnwindSafe(auth.authenticate(req)).catch_unwind().await;
@@ -262,6 +309,8 @@ impl<C: Channel> Endpoint<C> {
             } else if self.hub.is_shutting_down() {
                 shared.request_close(Some(CloseFrame::new(close_code::GOING_AWAY, "server shutdown")), false);
             } else if let Some(params) = accepted.params {
+                let events =
+                    self.events.as_ref().and_then(|_| shared.open_events(self.config.outbox_capacity));
                 layer.attach(mailbox.clone());
                 let ctx = Context::new(
                     shared.clone(),
@@ -272,7 +321,8 @@ impl<C: Channel> Endpoint<C> {
                     self.hub.clone(),
                     self.config.limits.max_groups,
                 );
-                self.serve(&ctx, stream, transport).await;
+                ctx.set_default_topic(accepted.topic);
+                self.serve(&ctx, stream, events, transport).await;
                 for group in ctx.groups() {
                     if let Err(e) = layer.group_discard(&group, ctx.id()).await {
                         tracing::warn!(group = %group, error = %e, "leaving group failed");
@@ -295,8 +345,13 @@ impl<C: Channel> Endpoint<C> {
     }
 
     /// `on_connect`, the read loop, `on_disconnect`.
-    async fn serve<St, E>(&self, ctx: &Context<C>, stream: St, transport: TransportOptions)
-    where
+    async fn serve<St, E>(
+        &self,
+        ctx: &Context<C>,
+        stream: St,
+        events: Option<Inbox>,
+        transport: TransportOptions,
+    ) where
         St: Stream<Item = Result<Frame, E>> + Unpin,
         E: Into<TransportError>,
     {
@@ -329,10 +384,16 @@ impl<C: Channel> Endpoint<C> {
             }
         };
         if connected {
+            if let Some(name) = ctx.default_topic() {
+                self.subscribe_default(ctx, name.clone()).await;
+            }
             let mut stream = stream;
-            if self.read_loop(ctx, &mut stream, transport).await == ReadEnd::Closing {
+            if self.read_loop(ctx, &mut stream, events, transport).await == ReadEnd::Closing {
                 linger(&mut stream).await;
             }
+        }
+        if !self.topics.mounted.is_empty() {
+            self.topics.leave_all(ctx).await;
         }
         if guarded(|| self.service.on_disconnect(ctx)).await.is_err() {
             self.hub.metrics_handle().count_handler_panic();
@@ -340,7 +401,23 @@ impl<C: Channel> Endpoint<C> {
         }
     }
 
-    async fn read_loop<St, E>(&self, ctx: &Context<C>, mut stream: St, transport: TransportOptions) -> ReadEnd
+    /// Subscribes a dedicated topic route's connection to its topic.
+    async fn subscribe_default(&self, ctx: &Context<C>, name: Arc<str>) {
+        ctx.set_envelope(Some(Envelope::topic(name.clone())));
+        let max = self.config.limits.max_groups;
+        let subscribed = guarded(|| Box::pin(self.topics.subscribe::<C::Server>(ctx, name, max))).await;
+        let action = "subscribe";
+        let span = tracing::debug_span!("ws_message", action, outcome = tracing::field::Empty);
+        self.conclude_with(ctx, action, subscribed.map(|r| r.map(|_| None)), &span, None, false);
+    }
+
+    async fn read_loop<St, E>(
+        &self,
+        ctx: &Context<C>,
+        mut stream: St,
+        mut events: Option<Inbox>,
+        transport: TransportOptions,
+    ) -> ReadEnd
     where
         St: Stream<Item = Result<Frame, E>> + Unpin,
         E: Into<TransportError>,
@@ -370,6 +447,11 @@ impl<C: Channel> Endpoint<C> {
             if shutdown.is_set() {
                 return going_away();
             }
+            // Events queued while frames kept the reader busy are handled between frames.
+            if let Some(event) = events.as_mut().and_then(|rx| rx.try_recv().ok()) {
+                self.handle_event(ctx, event).await;
+                continue;
+            }
             // A frame the transport already holds is taken without a timer or a wake-up; only
             // when the reader is about to wait does its writer get the replies queued so far.
             let next = match stream.next().now_or_never() {
@@ -380,6 +462,10 @@ impl<C: Channel> Endpoint<C> {
                         biased;
                         () = shared.stop.wait() => return ReadEnd::Closing,
                         () = shutdown.wait() => return going_away(),
+                        Some(event) = next_event(&mut events) => {
+                            self.handle_event(ctx, event).await;
+                            continue;
+                        }
                         next = next_frame(&mut stream, cfg.idle_timeout) => next,
                     }
                 }
@@ -469,6 +555,14 @@ impl<C: Channel> Endpoint<C> {
         }
     }
 
+    /// Runs the event handler for one event (boxed: rare next to frames, and the reader's
+    /// state stays small).
+    async fn handle_event(&self, ctx: &Context<C>, event: Bytes) {
+        if let Some(events) = &self.events {
+            Box::pin(crate::event::handle(&**events, ctx, event)).await;
+        }
+    }
+
     /// Backpressure on this client alone: before handling its next frame, wait (up to the write
     /// timeout) for room in its outbox, so pipelined requests are answered, not dropped. Returns
     /// `false` when the connection is closing instead.
@@ -527,14 +621,30 @@ impl<C: Channel> Endpoint<C> {
             }
         };
         let envelope = if scanned.envelope_keys { protocol::read_envelope(text) } else { Ok(None) };
-        let reference = match envelope {
-            Ok(r) => r,
+        let mut envelope = match envelope {
+            Ok(e) => e,
             Err(items) => {
                 tracing::debug!(outcome = "invalid_envelope", errors = items.len());
                 ctx.queue_encoded(protocol::error_items_frame(&items), false);
                 return None;
             }
         };
+        // Frames addressed to a topic (or on a topic's own route) go to the topic.
+        if let Some(name) =
+            ctx.default_topic().filter(|_| envelope.as_ref().is_none_or(|e| e.topic.is_none()))
+        {
+            envelope.get_or_insert_with(Envelope::default).topic = Some(name.clone());
+        }
+        if let Some(envelope) = envelope.take_if(|e| e.topic.is_some()) {
+            let max = self.config.limits.max_groups;
+            let completion = self.config.send_completion;
+            let (action, fut) = self.topics.route(ctx, text, envelope, max, completion)?;
+            return self.dispatch(cx, ctx, action, || fut);
+        }
+        let reference = envelope.and_then(|e| e.reference);
+        let stripped =
+            if scanned.envelope_keys { protocol::strip_envelope_keys(text) } else { Cow::Borrowed(text) };
+        let text = &*stripped;
         match C::Client::decode(text) {
             Err(err) => {
                 // A frame that is not even a JSON object is refused before routing, like Chanx:
@@ -640,6 +750,19 @@ impl<C: Channel> Endpoint<C> {
         span: &tracing::Span,
         started: Option<Instant>,
     ) {
+        self.conclude_with(ctx, action, result, span, started, self.config.send_completion);
+    }
+
+    /// [`Endpoint::conclude`], with or without the completion frame.
+    fn conclude_with(
+        &self,
+        ctx: &Context<C>,
+        action: &'static str,
+        result: Result<Reply<C>, Panic>,
+        span: &tracing::Span,
+        started: Option<Instant>,
+        completion: bool,
+    ) {
         let outcome = match result {
             Ok(Ok(Some(reply))) => {
                 ctx.queue_encoded(reply.encode(), false);
@@ -669,7 +792,7 @@ impl<C: Channel> Endpoint<C> {
                 "panic"
             }
         };
-        if self.config.send_completion {
+        if completion {
             ctx.queue_encoded(protocol::COMPLETE, false);
         }
         ctx.set_ref(None);
@@ -765,6 +888,17 @@ async fn guarded<'a, T>(make: impl FnOnce() -> BoxFuture<'a, T>) -> Result<T, Pa
 }
 
 struct Idle;
+
+/// A connection's event inbox (see [`crate::event`]).
+type Inbox = tokio::sync::mpsc::Receiver<Bytes>;
+
+/// The next event, or never when the channel takes none.
+async fn next_event(events: &mut Option<Inbox>) -> Option<Bytes> {
+    match events {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
 
 async fn next_frame<St: Stream + Unpin>(
     stream: &mut St,

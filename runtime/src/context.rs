@@ -5,14 +5,15 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::channel::Channel;
 use crate::frame::CloseFrame;
 use crate::hub::Hub;
 use crate::layer::{ConnId, ConnShared, Delivery, LayerError, Mailbox, Origin, SendOptions, SendReport};
 use crate::message::Message;
-use crate::protocol::{self, Ref};
+use crate::protocol::{self, Envelope, Ref};
+use crate::topic::Subscription;
 
 /// The authenticator's result for a connection (see [`Context::auth`]).
 pub type AuthData = Arc<dyn Any + Send + Sync>;
@@ -31,10 +32,15 @@ pub struct Context<C: Channel> {
     groups: Mutex<Vec<String>>,
     /// [`Limits::max_groups`](crate::Limits::max_groups).
     max_groups: Option<usize>,
-    current_ref: Mutex<Option<Ref>>,
-    /// Whether `current_ref` holds a value: most frames carry no `ref`, and this spares them
+    /// The envelope (`ref`, `topic`) of the client frame being handled.
+    current: Mutex<Option<Envelope>>,
+    /// Whether `current` holds a value: most frames carry no envelope, and this spares them
     /// the lock.
-    has_ref: AtomicBool,
+    has_envelope: AtomicBool,
+    /// The topics this connection is subscribed to (see [`crate::topic`]).
+    subscriptions: Mutex<Vec<Arc<Subscription>>>,
+    /// The topic of a route dedicated to one ([`crate::Endpoint::with_default_topic`]).
+    default_topic: OnceLock<Arc<str>>,
     hub: Hub,
 }
 
@@ -67,8 +73,10 @@ impl<C: Channel> Context<C> {
             auth,
             groups: Mutex::default(),
             max_groups,
-            current_ref: Mutex::default(),
-            has_ref: AtomicBool::new(false),
+            current: Mutex::default(),
+            has_envelope: AtomicBool::new(false),
+            subscriptions: Mutex::default(),
+            default_topic: OnceLock::new(),
             hub,
         }
     }
@@ -164,14 +172,20 @@ impl<C: Channel> Context<C> {
     }
 
     pub(crate) fn send_encoded(&self, encoded: impl Into<Cow<'static, str>>, volatile: bool) -> Delivery {
-        let bytes = protocol::stamp(encoded.into(), self.current_ref().as_ref());
+        let bytes = protocol::stamp(encoded.into(), self.current_envelope().as_ref());
         self.mailbox.deliver(crate::Payload::Text(bytes), Origin::Reply, volatile)
+    }
+
+    /// Sends an encoded text frame stamped with this envelope.
+    pub(crate) fn send_stamped(&self, encoded: Cow<'static, str>, envelope: &Envelope) -> Delivery {
+        let bytes = protocol::stamp(encoded, Some(envelope));
+        self.mailbox.deliver(crate::Payload::Text(bytes), Origin::Reply, false)
     }
 
     /// Like [`Context::send_encoded`], for the reader's replies and error frames: the writer
     /// is woken when the reader is about to wait for the client's next frame.
     pub(crate) fn queue_encoded(&self, encoded: impl Into<Cow<'static, str>>, volatile: bool) {
-        let bytes = protocol::stamp(encoded.into(), self.current_ref().as_ref());
+        let bytes = protocol::stamp(encoded.into(), self.current_envelope().as_ref());
         self.mailbox.push_deferred(crate::layer::Outgoing::Text(bytes, Origin::Reply), volatile);
     }
 
@@ -198,19 +212,62 @@ impl<C: Channel> Context<C> {
 
     /// The `ref` of the client frame being handled, if it carried one.
     pub fn current_ref(&self) -> Option<Ref> {
-        if !self.has_ref.load(Ordering::Acquire) {
+        self.current_envelope().and_then(|e| e.reference)
+    }
+
+    /// The topic of the client frame being handled, if it was addressed to one.
+    pub fn current_topic(&self) -> Option<Arc<str>> {
+        self.current_envelope().and_then(|e| e.topic)
+    }
+
+    /// The envelope (`ref`, `topic`) everything sent now is stamped with.
+    pub(crate) fn current_envelope(&self) -> Option<Envelope> {
+        if !self.has_envelope.load(Ordering::Acquire) {
             return None;
         }
-        self.current_ref.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.current.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub(crate) fn set_ref(&self, r: Option<Ref>) {
-        if r.is_none() && !self.has_ref.load(Ordering::Acquire) {
+        self.set_envelope(r.map(Envelope::with_ref));
+    }
+
+    pub(crate) fn set_envelope(&self, e: Option<Envelope>) {
+        if e.is_none() && !self.has_envelope.load(Ordering::Acquire) {
             return;
         }
-        let mut slot = self.current_ref.lock().unwrap_or_else(|p| p.into_inner());
-        self.has_ref.store(r.is_some(), Ordering::Release);
-        *slot = r;
+        let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        self.has_envelope.store(e.is_some(), Ordering::Release);
+        *slot = e;
+    }
+
+    /// The names of the topics this connection is subscribed to, in subscribing order.
+    pub fn topics(&self) -> Vec<Arc<str>> {
+        self.lock_subscriptions().iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// Whether this connection is subscribed to `topic`.
+    pub fn is_subscribed(&self, topic: &str) -> bool {
+        self.subscription(topic).is_some()
+    }
+
+    /// The topic of a route dedicated to one, which frames without a `topic` address.
+    pub fn default_topic(&self) -> Option<&Arc<str>> {
+        self.default_topic.get()
+    }
+
+    pub(crate) fn set_default_topic(&self, topic: Option<Arc<str>>) {
+        if let Some(topic) = topic {
+            let _ = self.default_topic.set(topic);
+        }
+    }
+
+    pub(crate) fn subscription(&self, topic: &str) -> Option<Arc<Subscription>> {
+        self.lock_subscriptions().iter().find(|s| &*s.name == topic).cloned()
+    }
+
+    pub(crate) fn lock_subscriptions(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Subscription>>> {
+        self.subscriptions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn mailbox(&self) -> &Mailbox {

@@ -13,7 +13,9 @@ use tokio::sync::Notify;
 
 use crate::layer::{ChannelLayer, ConnId, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
 use crate::message::Message;
+use crate::protocol::{Envelope, text_bytes};
 use crate::signal::Signal;
+use bytes::Bytes;
 
 /// Process-wide counters, shared by every connection of a hub.
 #[derive(Debug, Default)]
@@ -167,6 +169,8 @@ pub enum Target {
     Connection(ConnId),
     /// A group.
     Group(String),
+    /// A topic's subscribers ([`Hub::publish`]).
+    Topic(String),
 }
 
 /// A message sent through the hub while capturing (see [`Hub::start_capture`]).
@@ -176,6 +180,9 @@ pub struct Captured {
     pub target: Target,
     /// The frame, parsed back to JSON (binary payloads are captured as a JSON array of bytes).
     pub frame: serde_json::Value,
+    /// It is a server event ([`Hub::broadcast_event`], [`Hub::send_event`]): `frame` is the
+    /// event, and each recipient's event handler decided what its client got.
+    pub event: bool,
     /// What the send did.
     pub report: SendReport,
 }
@@ -274,6 +281,47 @@ impl Hub {
         self.broadcast_payload(group, Payload::text(msg.encode()), options).await
     }
 
+    /// Sends a typed server event to every member of a group: each member's
+    /// [`EventHandler`](crate::event::EventHandler) decides what its client gets (see
+    /// [`crate::event`]). Encoded once.
+    pub async fn broadcast_event<E: Message>(
+        &self,
+        group: &str,
+        event: &E,
+    ) -> Result<SendReport, LayerError> {
+        self.broadcast_payload(group, Payload::Event(text_bytes(event.encode())), SendOptions::default())
+            .await
+    }
+
+    /// Sends a typed server event to one connection, for its event handler.
+    pub async fn send_event<E: Message>(&self, to: &ConnId, event: &E) -> Result<SendReport, LayerError> {
+        self.send_payload(to, Payload::Event(text_bytes(event.encode())), SendOptions::default()).await
+    }
+
+    /// Publishes a typed message to every subscriber of a topic (see [`crate::topic`]),
+    /// stamped `"version":1,"topic":...` and, when given, `"seq":...` (the publisher's sequence
+    /// number, for gap detection; leave it out when a topic has several writers). Encoded and
+    /// stamped once; goes through the channel layer, so it reaches subscribers in every process.
+    pub async fn publish<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        seq: Option<i64>,
+    ) -> Result<SendReport, LayerError> {
+        let envelope = Envelope { reference: None, topic: Some(topic.into()), seq };
+        let payload = Payload::Text(Bytes::from(envelope.stamp(msg.encode().into_owned())));
+        let captured = self.capturing().then(|| payload.clone());
+        let report = self
+            .inner
+            .layer
+            .group_send(&crate::topic::group_name(topic), payload, SendOptions::default())
+            .await?;
+        if let Some(p) = captured {
+            self.record(Target::Topic(topic.to_owned()), &p, report);
+        }
+        Ok(report)
+    }
+
     /// Sends an already encoded payload to one connection.
     pub async fn send_payload(
         &self,
@@ -355,12 +403,16 @@ impl Hub {
 
     fn record(&self, target: Target, payload: &Payload, report: SendReport) {
         let frame = match payload {
-            Payload::Text(b) => serde_json::from_slice(b).unwrap_or(serde_json::Value::Null),
+            Payload::Text(b) | Payload::Event(b) => {
+                serde_json::from_slice(b).unwrap_or(serde_json::Value::Null)
+            }
             Payload::Binary(b) => serde_json::Value::from(b.to_vec()),
         };
+        let event = matches!(payload, Payload::Event(_));
         self.inner.captured.lock().unwrap_or_else(|p| p.into_inner()).push(Captured {
             target,
             frame,
+            event,
             report,
         });
     }
@@ -416,6 +468,26 @@ impl BlockingHub {
         options: SendOptions,
     ) -> Result<SendReport, LayerError> {
         self.block_on(self.hub.broadcast_with(group, msg, options))
+    }
+
+    /// Blocking [`Hub::broadcast_event`].
+    pub fn broadcast_event<E: Message>(&self, group: &str, event: &E) -> Result<SendReport, LayerError> {
+        self.block_on(self.hub.broadcast_event(group, event))
+    }
+
+    /// Blocking [`Hub::send_event`].
+    pub fn send_event<E: Message>(&self, to: &ConnId, event: &E) -> Result<SendReport, LayerError> {
+        self.block_on(self.hub.send_event(to, event))
+    }
+
+    /// Blocking [`Hub::publish`].
+    pub fn publish<M: Message>(
+        &self,
+        topic: &str,
+        msg: &M,
+        seq: Option<i64>,
+    ) -> Result<SendReport, LayerError> {
+        self.block_on(self.hub.publish(topic, msg, seq))
     }
 
     /// The async hub behind this handle.

@@ -70,6 +70,10 @@ pub enum Payload {
     Text(Bytes),
     /// A binary frame.
     Binary(Bytes),
+    /// A typed server event (UTF-8 JSON): each recipient's event handler decides what, if
+    /// anything, its client is sent ([`crate::event`]); a recipient whose channel has none
+    /// ignores it.
+    Event(Bytes),
 }
 
 impl Payload {
@@ -101,6 +105,8 @@ pub enum Delivery {
     ClosedSlow,
     /// The connection is gone.
     Gone,
+    /// An event the connection's channel has no event handler for.
+    Ignored,
 }
 
 /// Counts of what one send did. Nothing is silent: every recipient lands in one field.
@@ -116,6 +122,8 @@ pub struct SendReport {
     pub gone: usize,
     /// Handed to another process by a layer that spans processes.
     pub forwarded: usize,
+    /// Events that reached a connection whose channel has no event handler.
+    pub ignored: usize,
 }
 
 impl SendReport {
@@ -126,6 +134,7 @@ impl SendReport {
             Delivery::Dropped => self.dropped += 1,
             Delivery::ClosedSlow => self.closed_slow += 1,
             Delivery::Gone => self.gone += 1,
+            Delivery::Ignored => self.ignored += 1,
         }
     }
 
@@ -136,6 +145,7 @@ impl SendReport {
         self.closed_slow += other.closed_slow;
         self.gone += other.gone;
         self.forwarded += other.forwarded;
+        self.ignored += other.ignored;
     }
 }
 
@@ -230,6 +240,8 @@ pub(crate) struct ConnShared {
     metrics: Arc<Metrics>,
     /// The outbox its writer drains.
     pub(crate) outbox: Outbox,
+    /// Where events go when the connection's channel has an event handler: its reader.
+    events: std::sync::OnceLock<tokio::sync::mpsc::Sender<Bytes>>,
 }
 
 impl ConnShared {
@@ -246,7 +258,15 @@ impl ConnShared {
             policy,
             metrics,
             outbox: Outbox::new(outbox_capacity),
+            events: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Opens the connection's event inbox (once; `None` when it is open already): events
+    /// delivered from now on are queued there, up to `capacity`, for the reader's handler.
+    pub(crate) fn open_events(&self, capacity: usize) -> Option<tokio::sync::mpsc::Receiver<Bytes>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+        self.events.set(tx).ok().map(|()| rx)
     }
 
     /// Asks the connection to close; the first request wins. Returns whether this one did.
@@ -304,8 +324,27 @@ impl Mailbox {
         let item = match payload {
             Payload::Text(b) => Outgoing::Text(b, origin),
             Payload::Binary(b) => Outgoing::Binary(b),
+            Payload::Event(b) => return self.deliver_event(b),
         };
         self.push(item, volatile)
+    }
+
+    /// Queues an event for the connection's event handler without waiting; a full event inbox
+    /// drops it (counted in [`MetricsSnapshot::dropped`](crate::MetricsSnapshot::dropped)).
+    fn deliver_event(&self, event: Bytes) -> Delivery {
+        if self.conn.stop.is_set() {
+            return Delivery::Gone;
+        }
+        let Some(inbox) = self.conn.events.get() else { return Delivery::Ignored };
+        match inbox.try_send(event) {
+            Ok(()) => Delivery::Delivered,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                self.conn.metrics.count_dropped();
+                tracing::debug!(conn = %self.conn.id, "event inbox full, event dropped");
+                Delivery::Dropped
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+        }
     }
 
     /// Waits, up to `limit`, until the outbox has room for a reply and its completion frame.

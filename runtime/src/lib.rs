@@ -58,6 +58,13 @@
 //! - **Groups and the hub** ([`layer`], [`hub`]). A [`ChannelLayer`] maps connection ids and
 //!   groups to outboxes (in memory by default). [`Hub::broadcast`] encodes a message once and
 //!   shares the bytes; each send returns a [`SendReport`] (delivered, dropped, closed slow, gone).
+//! - **Topics** ([`topic`]). Frames with a `topic` envelope key go to the topics mounted with
+//!   [`Endpoint::with_topic`]: `subscribe` / `unsubscribe` (acknowledged), per-topic
+//!   authorization, hooks and handlers; [`Hub::publish`] reaches every subscriber through the
+//!   layer, with `seq`. Frames without `topic` take the plain path.
+//! - **Server events** ([`event`]). [`Hub::broadcast_event`] / [`Hub::send_event`] hand a typed
+//!   event to each recipient's [`EventHandler`], which sends a message, forwards the event's
+//!   bytes or skips that member.
 //! - **Slow consumers.** A full outbox closes the connection with 1008 (or drops the message when
 //!   it is volatile, or with [`SlowConsumer::Drop`]); counted in [`Hub::metrics`].
 //! - **Limits.** Frames over [`Config::max_frame_size`] (1 MiB) close with 1009, invalid UTF-8
@@ -95,6 +102,7 @@ pub mod config;
 pub mod conn;
 pub mod context;
 pub mod docs;
+pub mod event;
 pub mod frame;
 pub mod hub;
 mod include;
@@ -110,6 +118,7 @@ mod signal;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+pub mod topic;
 pub mod validate;
 
 pub use auth::{AuthRejection, Authenticator, Handshake};
@@ -118,6 +127,7 @@ pub use config::{AuthFailure, Config, SlowConsumer};
 pub use conn::{Accepted, Endpoint, Rejected, TransportOptions};
 pub use context::{AuthData, Context};
 pub use docs::Docs;
+pub use event::{EventHandler, EventReply};
 pub use frame::{CloseFrame, Frame, TransportError, TransportErrorKind, close_code};
 pub use hub::{BlockingHub, Hub, MetricsSnapshot};
 pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload, SendOptions, SendReport};
@@ -126,6 +136,7 @@ pub use layer::{ChannelLayer, ConnId, Delivery, LayerError, MemoryLayer, Payload
 pub use layer::{RedisConfig, RedisLayer};
 pub use limits::{HttpLimits, Limits, RateLimit};
 pub use message::{DecodeError, ErrorItem, LocPart, Message};
+pub use topic::{Topic, TopicContext};
 
 /// Re-exports used by generated code; not part of the stable API.
 #[doc(hidden)]

@@ -86,6 +86,9 @@ pub struct Communicator<C: Channel> {
     link: Link,
     timeout: Duration,
     closed: Option<Option<CloseFrame>>,
+    /// Frames [`Communicator::subscribe`] read past while waiting for its ack; received next.
+    held: std::collections::VecDeque<Value>,
+    requests: u64,
     _channel: PhantomData<fn() -> C>,
 }
 
@@ -147,7 +150,14 @@ impl<C: Channel> Communicator<C> {
     }
 
     fn new(link: Link) -> Self {
-        Self { link, timeout: Duration::from_secs(5), closed: None, _channel: PhantomData }
+        Self {
+            link,
+            timeout: Duration::from_secs(5),
+            closed: None,
+            held: std::collections::VecDeque::new(),
+            requests: 0,
+            _channel: PhantomData,
+        }
     }
 
     /// Sets how long receive methods wait (default 5 s).
@@ -260,11 +270,93 @@ impl<C: Channel> Communicator<C> {
         }
     }
 
+    /// Subscribes to a topic (`{"version":1,"topic":T,"ref":R,"action":"subscribe"}`) and waits
+    /// for its `subscribed` ack; returns the ack, or the error frame the server answered with.
+    ///
+    /// # Panics
+    /// On timeout, or when the answer is neither for this topic.
+    pub async fn subscribe(&mut self, topic: &str) -> Value {
+        self.topic_request(topic, "subscribe").await
+    }
+
+    /// Unsubscribes from a topic and waits for its `unsubscribed` ack.
+    ///
+    /// # Panics
+    /// Like [`Communicator::subscribe`].
+    pub async fn unsubscribe(&mut self, topic: &str) -> Value {
+        self.topic_request(topic, "unsubscribe").await
+    }
+
+    /// Sends a client message to a topic, with a `ref` (`{"version":1,"topic":...,"ref":...}`
+    /// added to the message's frame).
+    pub async fn send_topic<M: Message>(&mut self, topic: &str, msg: &M, reference: &str) {
+        let envelope = crate::protocol::Envelope {
+            reference: Some(crate::protocol::Ref::new(reference)),
+            topic: Some(topic.into()),
+            seq: None,
+        };
+        self.send_raw(envelope.stamp(msg.encode().into_owned())).await;
+    }
+
+    /// The next frame stamped with `topic`, skipping (and dropping) frames of other topics and
+    /// frames without one. Subscribe first: published messages reach subscribers only.
+    ///
+    /// # Panics
+    /// Like [`Communicator::receive_json`].
+    pub async fn receive_topic(&mut self, topic: &str) -> Value {
+        loop {
+            let frame = self.receive_json().await;
+            if frame.get("topic").and_then(Value::as_str) == Some(topic) {
+                return frame;
+            }
+        }
+    }
+
+    /// The next frame stamped with `topic`, decoded as the topic's message type `M` (envelope
+    /// keys are ignored).
+    ///
+    /// # Panics
+    /// Like [`Communicator::receive_topic`], and when the frame is not a valid `M`.
+    pub async fn receive_topic_message<M: Message>(&mut self, topic: &str) -> M {
+        let mut frame = self.receive_topic(topic).await;
+        if let Some(map) = frame.as_object_mut() {
+            for key in ["version", "topic", "seq"] {
+                map.remove(key);
+            }
+        }
+        let text = frame.to_string();
+        M::decode(&text).unwrap_or_else(|e| panic!("not a message of topic {topic} ({e}): {text}"))
+    }
+
+    async fn topic_request(&mut self, topic: &str, action: &str) -> Value {
+        self.requests += 1;
+        let reference = format!("{action}-{}", self.requests);
+        let frame = serde_json::json!({"version": 1, "topic": topic, "ref": reference, "action": action});
+        self.send_json(&frame).await;
+        let mut skipped = Vec::new();
+        loop {
+            let answer = self.next_json().await;
+            if answer.get("ref").and_then(Value::as_str) == Some(reference.as_str()) {
+                self.held.extend(skipped);
+                return answer;
+            }
+            skipped.push(answer);
+        }
+    }
+
     /// The next JSON text frame.
     ///
     /// # Panics
     /// On timeout, on a close, on a non-text or non-JSON frame.
     pub async fn receive_json(&mut self) -> Value {
+        match self.held.pop_front() {
+            Some(held) => held,
+            None => self.next_json().await,
+        }
+    }
+
+    /// The next JSON text frame from the connection itself.
+    async fn next_json(&mut self) -> Value {
         loop {
             match self.receive_frame_within(self.timeout).await {
                 Some(Frame::Text(b)) => {
@@ -322,6 +414,9 @@ impl<C: Channel> Communicator<C> {
 
     /// Whether nothing (but pings) arrives within `timeout`.
     pub async fn receive_nothing_within(&mut self, timeout: Duration) -> bool {
+        if !self.held.is_empty() {
+            return false;
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());

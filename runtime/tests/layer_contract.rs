@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chanx::MemoryLayer;
 use chanx::config::SlowConsumer;
-use chanx::layer::probe::{Probe, Probed, probe_mailbox};
+use chanx::layer::probe::{Probe, Probed, probe_event_mailbox, probe_mailbox};
 use chanx::layer::{ChannelLayer, ConnId, LayerError, Origin, Payload, SendOptions, SendReport};
 
 const WAIT: Duration = Duration::from_secs(3);
@@ -214,6 +214,7 @@ async fn full_outbox_close_policy(fx: Fixture) {
 }
 
 /// A full outbox in the receiving process follows the same policy as a local one.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))] // a case of the two-process contract only
 async fn full_outbox_across(fx: Fixture) {
     let (a, mut pa) = fx.attach(1, SlowConsumer::Drop);
     let (b, mut pb) = fx.member();
@@ -261,6 +262,76 @@ async fn many_groups(fx: Fixture) {
     }
 }
 
+/// `Hub::publish` goes through the layer's group of the topic: encoded and stamped once, it
+/// reaches the topic's subscribers wherever they live, with `topic` and `seq`.
+async fn published_topic_messages(fx: Fixture) {
+    let (a, mut pa) = fx.member();
+    let (_b, mut pb) = fx.member();
+    fx.home.group_add(&chanx::topic::group_name("order:42"), &a).await.expect("subscribe");
+    let hub = chanx::Hub::with_layer(fx.away.clone());
+    let msg = RawMessage(r#"{"action":"order_status","payload":{"status":"shipped"}}"#);
+    let report = hub.publish("order:42", &msg, Some(7)).await.expect("publish");
+    fx.assert_reached(report, 1);
+    let got = recv(&mut pa).await;
+    assert_eq!(
+        got.payload,
+        text(
+            r#"{"action":"order_status","payload":{"status":"shipped"},"version":1,"topic":"order:42","seq":7}"#
+        )
+    );
+    assert_eq!(got.origin, Some(Origin::Group));
+    fx.assert_nothing_before_marker(&_b, &mut pb).await;
+    fx.home.group_discard(&chanx::topic::group_name("order:42"), &a).await.expect("unsubscribe");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let report = hub.publish("order:42", &msg, None).await.expect("publish");
+        if report == SendReport::default() || tokio::time::Instant::now() > deadline {
+            assert_eq!(report, SendReport::default(), "nobody is subscribed any more");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Typed server events cross the layer as events: a member with an event handler gets the
+/// same bytes in its event inbox, one without ignores them.
+async fn events_reach_event_handlers(fx: Fixture) {
+    let id = fx.home.new_conn_id();
+    let (mailbox, mut handled) = probe_event_mailbox(id.clone(), 64, SlowConsumer::default());
+    fx.home.attach(mailbox);
+    let (plain, mut pp) = fx.member();
+    fx.home.group_add("users", &id).await.expect("join");
+    fx.home.group_add("users", &plain).await.expect("join");
+    let event =
+        Payload::Event(bytes::Bytes::from_static(br#"{"action":"new_notification","payload":{"id":1}}"#));
+    let report = fx.away.group_send("users", event.clone(), SendOptions::default()).await.expect("send");
+    if fx.cross {
+        assert_eq!(report, SendReport { forwarded: 1, ..SendReport::default() });
+    } else {
+        assert_eq!(report, SendReport { delivered: 1, ignored: 1, ..SendReport::default() });
+    }
+    assert_eq!(handled.next_event_within(WAIT).await, Some(event.clone()));
+    let report = fx.away.send(&id, event.clone(), SendOptions::default()).await.expect("send");
+    fx.assert_reached(report, 1);
+    assert_eq!(handled.next_event_within(WAIT).await, Some(event));
+    fx.assert_nothing_before_marker(&plain, &mut pp).await;
+}
+
+/// An already encoded message, as a publisher would send it.
+struct RawMessage(&'static str);
+
+impl chanx::Message for RawMessage {
+    fn decode(_: &str) -> Result<Self, chanx::DecodeError> {
+        Err(chanx::DecodeError::default())
+    }
+    fn encode(&self) -> std::borrow::Cow<'static, str> {
+        self.0.into()
+    }
+    fn tag(&self) -> &'static str {
+        "raw"
+    }
+}
+
 macro_rules! contract {
     ($fixture:expr; $($case:ident),* $(,)?) => {
         $(
@@ -284,6 +355,7 @@ mod memory {
         send_to_connection, send_to_detached_connection_is_gone, binary_payloads,
         group_add_discard_send, group_send_excludes_sender, group_add_needs_an_attached_connection,
         detach_leaves_every_group, full_outbox_drop_policy, full_outbox_close_policy, many_groups,
+        published_topic_messages, events_reach_event_handlers,
     );
 }
 
@@ -299,6 +371,7 @@ mod redis_one_process {
         send_to_connection, send_to_detached_connection_is_gone, binary_payloads,
         group_add_discard_send, group_send_excludes_sender, group_add_needs_an_attached_connection,
         detach_leaves_every_group, full_outbox_drop_policy, full_outbox_close_policy, many_groups,
+        published_topic_messages, events_reach_event_handlers,
     );
 }
 
@@ -306,7 +379,8 @@ mod redis_one_process {
 mod redis_two_processes {
     contract!(super::redis_support::fixture(true);
         send_to_connection, binary_payloads, group_add_discard_send, group_send_excludes_sender,
-        detach_leaves_every_group, full_outbox_across, many_groups,
+        detach_leaves_every_group, full_outbox_across, many_groups, published_topic_messages,
+        events_reach_event_handlers,
     );
 }
 
@@ -584,4 +658,20 @@ mod redis_specific {
         let stats = a.stats();
         assert_eq!((stats.connects, stats.disconnects), (2, 1));
     }
+}
+
+/// A connection's event inbox is bounded: past it events are dropped and counted, and the
+/// connection stays.
+#[tokio::test]
+async fn a_full_event_inbox_drops_events() {
+    let layer = MemoryLayer::new();
+    let id = layer.new_conn_id();
+    let (mailbox, mut probe) = probe_event_mailbox(id.clone(), 1, SlowConsumer::default());
+    layer.attach(mailbox);
+    let event = Payload::Event(bytes::Bytes::from_static(br#"{"action":"e","payload":null}"#));
+    let first = layer.send(&id, event.clone(), SendOptions::default()).await.expect("send");
+    let second = layer.send(&id, event.clone(), SendOptions::default()).await.expect("send");
+    assert_eq!((first.delivered, second.dropped), (1, 1));
+    assert!(!probe.close_requested(), "the connection stays");
+    assert_eq!(probe.next_event_within(WAIT).await, Some(event));
 }

@@ -15,6 +15,7 @@ use crate::hub::Metrics;
 #[derive(Debug)]
 pub struct Probe {
     conn: Arc<ConnShared>,
+    events: Option<tokio::sync::mpsc::Receiver<Bytes>>,
 }
 
 impl Drop for Probe {
@@ -37,7 +38,7 @@ impl Probed {
     /// The payload's bytes (text or binary).
     pub fn bytes(&self) -> &Bytes {
         match &self.payload {
-            Payload::Text(b) | Payload::Binary(b) => b,
+            Payload::Text(b) | Payload::Binary(b) | Payload::Event(b) => b,
         }
     }
 }
@@ -46,7 +47,15 @@ impl Probed {
 /// probe that reads what was delivered to it. Attach the mailbox to a layer under test.
 pub fn probe_mailbox(id: ConnId, capacity: usize, policy: SlowConsumer) -> (Mailbox, Probe) {
     let conn = Arc::new(ConnShared::new(id, policy, Arc::new(Metrics::default()), capacity.max(1)));
-    (Mailbox::new(conn.clone()), Probe { conn })
+    (Mailbox::new(conn.clone()), Probe { conn, events: None })
+}
+
+/// Like [`probe_mailbox`], for a connection whose channel has an event handler: events
+/// delivered to it are read with [`Probe::next_event_within`].
+pub fn probe_event_mailbox(id: ConnId, capacity: usize, policy: SlowConsumer) -> (Mailbox, Probe) {
+    let (mailbox, mut probe) = probe_mailbox(id, capacity, policy);
+    probe.events = probe.conn.open_events(capacity);
+    (mailbox, probe)
 }
 
 impl Probe {
@@ -76,6 +85,12 @@ impl Probe {
                 Outgoing::Pong(_) => {}
             }
         }
+    }
+
+    /// The next event delivered to a probe of [`probe_event_mailbox`], waiting up to `timeout`.
+    pub async fn next_event_within(&mut self, timeout: Duration) -> Option<Payload> {
+        let events = self.events.as_mut()?;
+        tokio::time::timeout(timeout, events.recv()).await.ok()?.map(Payload::Event)
     }
 
     /// Everything queued right now.

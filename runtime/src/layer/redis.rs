@@ -169,6 +169,8 @@ pub struct RedisStats {
     pub remote_closed_slow: u64,
     /// Received messages for a connection that is gone.
     pub remote_gone: u64,
+    /// Events for local connections whose channel has no event handler.
+    pub remote_ignored: u64,
     /// `SUBSCRIBE`/`UNSUBSCRIBE` commands that failed (the link is then re-established).
     pub subscribe_failed: u64,
     /// Successful connections (the first one included).
@@ -206,6 +208,7 @@ struct Counters {
     remote_dropped: AtomicU64,
     remote_closed_slow: AtomicU64,
     remote_gone: AtomicU64,
+    remote_ignored: AtomicU64,
     subscribe_failed: AtomicU64,
     connects: AtomicU64,
     disconnects: AtomicU64,
@@ -350,6 +353,7 @@ impl RedisLayer {
             remote_dropped: get(&c.remote_dropped),
             remote_closed_slow: get(&c.remote_closed_slow),
             remote_gone: get(&c.remote_gone),
+            remote_ignored: get(&c.remote_ignored),
             subscribe_failed: get(&c.subscribe_failed),
             connects: get(&c.connects),
             disconnects: get(&c.disconnects),
@@ -574,6 +578,7 @@ impl Inner {
         let target = env.target.map(ConnId::new);
         let payload = |body: &[u8]| match env.kind {
             Kind::Binary => Payload::Binary(Bytes::copy_from_slice(body)),
+            Kind::Event => Payload::Event(Bytes::copy_from_slice(body)),
             _ => Payload::Text(Bytes::copy_from_slice(body)),
         };
         if channel == self.process_channel {
@@ -582,7 +587,7 @@ impl Inner {
                 return;
             };
             match env.kind {
-                Kind::Text | Kind::Binary => {
+                Kind::Text | Kind::Binary | Kind::Event => {
                     let outcome = match self.read().conns.get(&to) {
                         Some((mb, _)) => mb.deliver(payload(body), Origin::Event, env.volatile),
                         None => Delivery::Gone,
@@ -607,7 +612,7 @@ impl Inner {
                 }
             }
         } else if let Some(group) = channel.strip_prefix(self.group_prefix.as_str()) {
-            if !matches!(env.kind, Kind::Text | Kind::Binary) {
+            if !matches!(env.kind, Kind::Text | Kind::Binary | Kind::Event) {
                 bump(&self.counters.malformed);
                 return;
             }
@@ -631,6 +636,7 @@ impl Inner {
             Delivery::Dropped => &c.remote_dropped,
             Delivery::ClosedSlow => &c.remote_closed_slow,
             Delivery::Gone => &c.remote_gone,
+            Delivery::Ignored => &c.remote_ignored,
         });
     }
 }
@@ -786,6 +792,7 @@ async fn ping_loop(mut sink: PubSubSink, config: RedisConfig, reconnect: Arc<Not
 enum Kind {
     Text,
     Binary,
+    Event,
     Join,
     Leave,
 }
@@ -795,6 +802,7 @@ impl Kind {
         match self {
             Kind::Text => b't',
             Kind::Binary => b'b',
+            Kind::Event => b'e',
             Kind::Join => b'j',
             Kind::Leave => b'l',
         }
@@ -841,6 +849,7 @@ impl Envelope<'_> {
         let kind = match parts.next()? {
             "t" => Kind::Text,
             "b" => Kind::Binary,
+            "e" => Kind::Event,
             "j" => Kind::Join,
             "l" => Kind::Leave,
             _ => return None,
@@ -891,6 +900,7 @@ fn payload_parts(payload: &Payload) -> (Kind, &[u8]) {
     match payload {
         Payload::Text(b) => (Kind::Text, b),
         Payload::Binary(b) => (Kind::Binary, b),
+        Payload::Event(b) => (Kind::Event, b),
     }
 }
 
