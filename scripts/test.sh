@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: formatting, lints, Rust tests (unit, snapshot, corpus
 # compile, end-to-end over real sockets, Redis), freshness of checked-in generated code,
-# TypeScript type checks and the Node and browser end-to-end tests.
+# TypeScript type checks, the Node and browser end-to-end tests, and the same clients against the
+# Python Chanx peer.
 #
 # Needs: cargo, node + npm. Installs what is missing (Debian's redis-server and chromium via
 # apt-get when run as root, npm packages from the registry). Starts its own Redis on a free
@@ -51,5 +52,11 @@ if [ -x tests/ts/run.sh ]; then
   step "typescript"
   tests/ts/run.sh
 fi
+
+step "wire compatibility: the same clients against the Python Chanx peer (tools/peers/chanx)"
+# Installs the peer's pinned requirements into a private virtualenv on first use (PyPI).
+cargo build -q -p notifications-example --bin notifications-server
+examples/notifications/compare/run.sh   # frame-for-frame transcript, ours vs the peer's notifications_app
+CHAT_PEER=chanx tests/ts/e2e.sh         # the generated TS client (browser WebSocket and ws) against chat_app
 
 step "all tests passed"

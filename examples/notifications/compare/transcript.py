@@ -8,7 +8,7 @@ def mask(frame):
     """The frame re-serialized one way (both servers' spacing differs), `created_at` masked."""
     return re.sub(r'"created_at": "[^"]*"', '"created_at": "<time>"', json.dumps(json.loads(frame)))
 
-async def recv_all(ws, t=0.3):
+async def recv_all(ws, t=1.0):
     out=[]
     while True:
         try: out.append(await asyncio.wait_for(ws.recv(), t))
