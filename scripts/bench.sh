@@ -3,8 +3,11 @@
 # alternating servers run by run, and prints a markdown table of medians with ratios.
 #
 # Usage: scripts/bench.sh [--servers raw,chanx,chat-server] [--runs N] [--scenarios a,b,..] [--quick]
-#                         [--out DIR] [--port PORT]
-#        scripts/bench.sh --table-only DIR [--servers ...]   (re-render DIR/table.md from DIR/results.jsonl)
+#                         [--writes batched,per-frame] [--out DIR] [--port PORT]
+#        scripts/bench.sh --table-only DIR [--servers ...] [--writes ...]   (re-render DIR/table.md from DIR/results.jsonl)
+# --writes: the client's write modes, each scenario runs in each (default both, side by side in the
+#   table): batched = one write per batch of frames, per-frame = one write per frame, as a browser.
+#   idle sends one ping per connection, so it runs once, in the first mode listed.
 #   raw          tools/raw-baseline (axum, no framework)
 #   chanx        the Python Chanx reference peer (tools/peers/chanx/start.sh, uvloop); CHANX_PEER_DIR overrides
 #   chat-server  our runtime's example binary (package chat-example)
@@ -17,6 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SERVERS="raw,chanx"
 RUNS=3
 SCENARIOS="rtt1,rtt16,rtt64,pipeline,fanout100,fanout100r,fanout1000,idle,stall"
+WRITES="batched,per-frame"
 QUICK=0
 TABLE_ONLY=""
 OUT=""
@@ -27,21 +31,34 @@ while [ $# -gt 0 ]; do
     --runs) RUNS="$2"; shift 2 ;;
     --scenarios) SCENARIOS="$2"; shift 2 ;;
     --quick) QUICK=1; shift ;;
+    --writes) WRITES="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --table-only) TABLE_ONLY="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
 case "$RUNS" in ''|*[!0-9]*) echo "--runs must be a number" >&2; exit 2 ;; esac
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 20 ] || { echo "--runs must be 1..20" >&2; exit 2; }
+IFS=, read -r -a WRITE_LIST <<< "$WRITES"
+for w in "${WRITE_LIST[@]}"; do
+  case "$w" in batched|per-frame) ;; *) echo "unknown write mode: $w (batched, per-frame)" >&2; exit 2 ;; esac
+done
 
-print_table() { # results.jsonl servers
-  python3 - "$1" "$2" <<'PY'
+print_table() { # results.jsonl servers write-modes
+  python3 - "$1" "$2" "$3" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+for r in rows:
+    r.setdefault("writes", "batched")  # results from before the write modes were batched
 servers = sys.argv[2].split(",")
+modes = sys.argv[3].split(",")
+# One column per server and write mode, the modes of a server side by side.
+series = [(s, w) for s in servers for w in modes]
+
+def name(s, w):
+    return s if len(modes) == 1 else f"{s} {w}"
 
 def get(d, path):
     for k in path.split("."):
@@ -87,10 +104,13 @@ METRICS = [
     ("stall", "stall: stalled member dropped after, ms", "stalled.server_fd_drop_ms", False),
 ]
 
-def values(key, server, path):
+def mine(r, key, server, mode):
+    return r.get("key") == key and r.get("server") == server and r.get("writes") == mode
+
+def values(key, server, mode, path):
     out = []
     for r in rows:
-        if r.get("key") != key or r.get("server") != server or not r.get("ok"):
+        if not mine(r, key, server, mode) or not r.get("ok"):
             continue
         res = r.get("results", {})
         if path is None:
@@ -102,8 +122,8 @@ def values(key, server, path):
             out.append(v)
     return out
 
-def runs_failed(key, server):
-    return sum(1 for r in rows if r.get("key") == key and r.get("server") == server and not r.get("ok"))
+def runs_failed(key, server, mode):
+    return sum(1 for r in rows if mine(r, key, server, mode) and not r.get("ok"))
 
 def fmt(v):
     if v is None:
@@ -113,8 +133,11 @@ def fmt(v):
     return f"{v:.3g}"
 
 present = [k for k in dict.fromkeys(m[0] for m in METRICS) if any(r.get("key") == k for r in rows)]
-pairs = [(a, b) for i, a in enumerate(servers) for b in servers[i + 1:]]
-head = ["metric (median of runs)"] + servers + [f"{a} vs {b}" for a, b in pairs]
+# Ratios between servers, within one write mode.
+pairs = [((a, w), (b, w)) for w in modes for i, a in enumerate(servers) for b in servers[i + 1:]]
+# And, per server, the second write mode against the first (per-frame vs batched by default).
+pairs += [((s, modes[1]), (s, modes[0])) for s in servers if len(modes) > 1]
+head = ["metric (median of runs)"] + [name(*x) for x in series] + [f"{name(*a)} vs {name(*b)}" for a, b in pairs]
 print("| " + " | ".join(head) + " |")
 print("|" + "---|" * len(head))
 for key, label, path, higher in METRICS:
@@ -122,15 +145,15 @@ for key, label, path, higher in METRICS:
         continue
     med = {}
     cells = [label]
-    for s in servers:
-        vs = values(key, s, path)
-        med[s] = statistics.median(vs) if vs else None
-        cell = fmt(med[s])
-        if not vs and any(r.get("key") == key and r.get("server") == s and r.get("ok") for r in rows):
+    for s, w in series:
+        vs = values(key, s, w, path)
+        med[(s, w)] = statistics.median(vs) if vs else None
+        cell = fmt(med[(s, w)])
+        if not vs and any(mine(r, key, s, w) and r.get("ok") for r in rows):
             cell = "never" if path and path.startswith("stalled.") else "n/a"
         if vs and len(vs) > 1:
             cell += f" (n={len(vs)})"
-        failed = runs_failed(key, s)
+        failed = runs_failed(key, s, w)
         if failed:
             cell += f" [{failed} failed]"
         cells.append(cell)
@@ -143,7 +166,12 @@ for key, label, path, higher in METRICS:
             cells.append(f"{ratio:.2f}×")
     print("| " + " | ".join(cells) + " |")
 print()
-print("Ratios: how many times better the first server is (>1 = first better; throughput a/b, latency and memory b/a).")
+print("Ratios: how many times better the first column is (>1 = first better; throughput a/b, latency and memory b/a).")
+if len(modes) > 1:
+    print()
+    print("Write modes of the load client: batched = one write per batch of frames (the server reads many")
+    print("frames per wake-up); per-frame = one write per frame, as a browser. idle runs in the first mode only")
+    print("(one ping per connection).")
 print()
 print("Server and load client CPU used during the scenario (cores, median; the client's column is empty for runs")
 print("without it) and the machine's 1-minute load average (median, before the run):")
@@ -151,11 +179,14 @@ print()
 print("| scenario | " + " | ".join(f"{s} CPU | {s} client CPU | {s} load" for s in servers) + " |")
 print("|---|" + "---|---|---|" * len(servers))
 for key in present:
-    cells = [key]
+  for w in modes:
+    if not any(r.get("key") == key and r.get("writes") == w for r in rows):
+        continue
+    cells = [key if len(modes) == 1 else f"{key} {w}"]
     for s in servers:
-        shares = values(key, s, "env.server_cpu_share")
-        client = values(key, s, "env.client_cpu_share")
-        loads = values(key, s, "env.loadavg_before")
+        shares = values(key, s, w, "env.server_cpu_share")
+        client = values(key, s, w, "env.client_cpu_share")
+        loads = values(key, s, w, "env.loadavg_before")
         cells.append(fmt(statistics.median(shares)) if shares else "–")
         cells.append(fmt(statistics.median(client)) if client else "–")
         cells.append(fmt(statistics.median(loads)) if loads else "–")
@@ -166,14 +197,14 @@ if stalls:
     print("Stalled member, per run (outcome when it resumed reading; lines it still received of those sent):")
     for r in stalls:
         st = r["results"].get("stalled", {})
-        print(f"- {r['server']} run {r['run']}: {st.get('outcome')}; {st.get('received_on_resume')} of {st.get('expected')}; "
+        print(f"- {name(r['server'], r['writes'])} run {r['run']}: {st.get('outcome')}; {st.get('received_on_resume')} of {st.get('expected')}; "
               + (f"server dropped it at {st['server_fd_drop_ms']} ms" if st.get('server_fd_drop_ms') is not None else "server never dropped it")
               + f" (flood ended at {st.get('flood_end_ms')} ms, it resumed reading at {st.get('resume_at_ms')} ms)")
 PY
 }
 
 if [ -n "$TABLE_ONLY" ]; then
-  print_table "$TABLE_ONLY/results.jsonl" "$SERVERS" | tee "$TABLE_ONLY/table.md"
+  print_table "$TABLE_ONLY/results.jsonl" "$SERVERS" "$WRITES" | tee "$TABLE_ONLY/table.md"
   exit 0
 fi
 
@@ -266,23 +297,33 @@ for scenario in "${SCENARIO_LIST[@]}"; do
     if [ $((run % 2)) = 0 ]; then
       order=(); for ((i=${#SERVER_LIST[@]}-1; i>=0; i--)); do order+=("${SERVER_LIST[$i]}"); done
     fi
+    # Each write mode, alternating their order too; idle sends one ping per connection, so the
+    # mode makes no difference there and it runs in the first mode only.
+    modes=("${WRITE_LIST[@]}")
+    if [ "$scenario" = idle ]; then
+      modes=("${WRITE_LIST[0]}")
+    elif [ $((run % 2)) = 0 ]; then
+      modes=(); for ((i=${#WRITE_LIST[@]}-1; i>=0; i--)); do modes+=("${WRITE_LIST[$i]}"); done
+    fi
+    for writes in "${modes[@]}"; do
     for server in "${order[@]}"; do
       port="$PORT"; [ "$port" = 0 ] && port="$(free_port)"
       start_server "$server" "$port"
       sleep 0.5
       # shellcheck disable=SC2046
       line="$("$BIN/chanx-load" --addr "127.0.0.1:$port" --server-pid "$SERVER_PID" --label "$server" \
-        --deadline 300 $(scenario_args "$scenario" "$server") 2>>"$OUT/client.log" | tail -n 1)" || true
+        --writes "$writes" --deadline 300 $(scenario_args "$scenario" "$server") 2>>"$OUT/client.log" | tail -n 1)" || true
       stop_server
       [ -n "$line" ] || line='{"ok":false,"error":"no output"}'
-      printf '%s\n' "$line" | jq -c --arg s "$server" --arg k "$scenario" --argjson r "$run" \
-        '. + {server: $s, key: $k, run: $r}' >> "$RESULTS"
-      printf '%-11s %-6s run %d: %s\n' "$scenario" "$server" "$run" \
+      printf '%s\n' "$line" | jq -c --arg s "$server" --arg k "$scenario" --argjson r "$run" --arg w "$writes" \
+        '. + {server: $s, key: $k, run: $r, writes: $w}' >> "$RESULTS"
+      printf '%-11s %-6s %-9s run %d: %s\n' "$scenario" "$server" "$writes" "$run" \
         "$(printf '%s' "$line" | jq -c 'if .ok then (.results | {req_per_s, deliveries_per_s, kib_per_conn, lost, server_cpu_s, client_cpu_s} | with_entries(select(.value != null))) else .error end')" >&2
+    done
     done
   done
 done
 
-print_table "$RESULTS" "$SERVERS" > "$OUT/table.md"
+print_table "$RESULTS" "$SERVERS" "$WRITES" > "$OUT/table.md"
 cat "$OUT/table.md"
 echo "results: $RESULTS" >&2

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Loopback-only load client for servers speaking the chat protocol at `ws://ADDR/ws/chat/{room}`.
 ///
@@ -42,9 +42,34 @@ pub struct Common {
     /// Label copied into the JSON summary (e.g. the server's name).
     #[arg(long, global = true, default_value = "")]
     pub label: String,
+    /// How frames reach the socket: `batched` writes every frame queued since the last write with
+    /// one `write` (the server reads many frames per wake-up); `per-frame` gives each frame its own
+    /// `write`, as a browser's `WebSocket.send` does. The summary reports it as `writes`.
+    #[arg(long, global = true, value_enum, default_value_t = WriteMode::Batched)]
+    pub writes: WriteMode,
     /// Accepted for symmetry; the last stdout line is always the JSON summary.
     #[arg(long, global = true)]
     pub json: bool,
+}
+
+/// How a connection's queued frames are written to its socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum WriteMode {
+    /// Everything queued since the last write in one `write` call.
+    #[default]
+    Batched,
+    /// One `write` call per frame (more only when the kernel takes part of a frame).
+    PerFrame,
+}
+
+impl WriteMode {
+    /// The name used on the command line and in the summary.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Batched => "batched",
+            Self::PerFrame => "per-frame",
+        }
+    }
 }
 
 /// The scenarios.
@@ -262,6 +287,12 @@ mod tests {
         let cli =
             Cli::try_parse_from(["chanx-load", "fanout", "-m", "1000", "--addr", "[::1]:9"]).expect("valid");
         assert_eq!(cli.common.addr.port(), 9);
+        assert_eq!(cli.common.writes, WriteMode::Batched, "batched by default");
+        for (arg, mode) in [("per-frame", WriteMode::PerFrame), ("batched", WriteMode::Batched)] {
+            let cli = Cli::try_parse_from(["chanx-load", "rtt", "--writes", arg]).expect("valid");
+            assert_eq!(cli.common.writes, mode);
+            assert_eq!(mode.name(), arg);
+        }
         for bad in [
             vec!["chanx-load", "rtt", "-c", "0"],
             vec!["chanx-load", "rtt", "-c", "10001"],
@@ -273,6 +304,7 @@ mod tests {
             vec!["chanx-load", "--deadline", "10000", "rtt"],
             vec!["chanx-load", "--addr", "8.8.8.8:53", "rtt"],
             vec!["chanx-load", "--path", "ws/chat", "rtt"],
+            vec!["chanx-load", "--writes", "sometimes", "rtt"],
             vec!["chanx-load"],
         ] {
             assert!(Cli::try_parse_from(&bad).is_err(), "{bad:?}");

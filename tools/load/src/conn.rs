@@ -13,7 +13,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::cli::is_loopback;
+use crate::cli::{WriteMode, is_loopback};
 
 /// A client connection.
 pub type Ws = WebSocketStream<TcpStream>;
@@ -31,6 +31,8 @@ pub struct Target {
     pub addr: SocketAddr,
     /// Path template with `{room}`.
     pub path: String,
+    /// How [`crate::wire::Conn`] writes its queued frames.
+    pub writes: WriteMode,
 }
 
 impl Target {
@@ -239,7 +241,11 @@ mod tests {
 
     #[test]
     fn path_template() {
-        let t = Target { addr: "127.0.0.1:1".parse().expect("addr"), path: "/ws/chat/{room}".into() };
+        let t = Target {
+            addr: "127.0.0.1:1".parse().expect("addr"),
+            path: "/ws/chat/{room}".into(),
+            writes: WriteMode::Batched,
+        };
         assert_eq!(t.path_for("lobby"), "/ws/chat/lobby");
     }
 }

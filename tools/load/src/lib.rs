@@ -11,6 +11,10 @@
 //!   line with `seq` (sender × 10⁹ + n) and `sent_at` (seconds on this process's clock), and may
 //!   have at most `--window` lines not yet seen come back to themselves. Every member counts what
 //!   it receives; `lost` is expected minus received after `--drain` seconds, never silent.
+//! - `--writes` chooses how each connection's frames reach the socket: `batched` (one `write` for
+//!   every frame queued since the last one) or `per-frame` (one `write` per frame, as a browser
+//!   does). The connections of `idle` and the stalled member of `stall` send one ping each, so both
+//!   modes are the same for them.
 //! - `idle` / `stall` read the server's VmRSS and open descriptors from `/proc/PID`; in `stall` a
 //!   drop in the descriptor count is when the server let go of the stalled member.
 
@@ -69,7 +73,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Value> {
 }
 
 async fn run_scenario(cli: &Cli) -> anyhow::Result<Value> {
-    let target = Target { addr: cli.common.addr, path: cli.common.path.clone() };
+    let target = Target { addr: cli.common.addr, path: cli.common.path.clone(), writes: cli.common.writes };
     match &cli.scenario {
         Scenario::Rtt(r) => requests::run(&target, &cli.common, r, 1).await,
         Scenario::Pipeline(p) => requests::run(&target, &cli.common, &p.requests, p.window).await,

@@ -10,6 +10,7 @@ use serde_json::json;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let name = chanx_load::scenario_name(&cli.scenario);
+    let writes = cli.common.writes.name();
     let mut builder = if cli.common.threads == 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
@@ -20,7 +21,10 @@ fn main() -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            println!("{}", json!({"scenario": name, "ok": false, "error": format!("runtime: {e}")}));
+            println!(
+                "{}",
+                json!({"scenario": name, "writes": writes, "ok": false, "error": format!("runtime: {e}")})
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -28,15 +32,15 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async { tokio::time::timeout(deadline, chanx_load::run(&cli)).await });
     let (summary, code) = match outcome {
         Ok(Ok(results)) => (
-            json!({"scenario": name, "label": cli.common.label, "ok": true, "results": results}),
+            json!({"scenario": name, "label": cli.common.label, "writes": writes, "ok": true, "results": results}),
             ExitCode::SUCCESS,
         ),
         Ok(Err(e)) => (
-            json!({"scenario": name, "label": cli.common.label, "ok": false, "error": format!("{e:#}")}),
+            json!({"scenario": name, "label": cli.common.label, "writes": writes, "ok": false, "error": format!("{e:#}")}),
             ExitCode::FAILURE,
         ),
         Err(_) => (
-            json!({"scenario": name, "label": cli.common.label, "ok": false,
+            json!({"scenario": name, "label": cli.common.label, "writes": writes, "ok": false,
                    "error": format!("deadline of {}s exceeded", cli.common.deadline)}),
             ExitCode::from(2),
         ),

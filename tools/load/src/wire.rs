@@ -4,8 +4,9 @@
 //!
 //! [`Conn`] does its own HTTP upgrade (checking `Sec-WebSocket-Accept`), reads with large
 //! non-blocking reads into one buffer and parses every complete frame in it without copying
-//! ([`FrameReader`]), and writes frames queued with [`Conn::queue_text`] in one go on
-//! [`Conn::flush`]. Protocol duties are kept: pings from the server are answered with pongs, a
+//! ([`FrameReader`]), and writes frames queued with [`Conn::queue_text`] on [`Conn::flush`]: in
+//! one go ([`WriteMode::Batched`]) or with one `write` per frame ([`WriteMode::PerFrame`], as a
+//! browser does; with `TCP_NODELAY` each such write leaves as its own segment). Protocol duties are kept: pings from the server are answered with pongs, a
 //! close from the server is echoed, fragmented messages are reassembled, frames split across reads
 //! wait for the rest, masked or malformed frames from the server are errors, and every frame the
 //! client sends is masked.
@@ -18,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
+use crate::cli::WriteMode;
 use crate::conn::{PING, Target, is_pong, open_tcp};
 
 const OP_CONT: u8 = 0x0;
@@ -97,6 +99,100 @@ pub fn encode_frame(out: &mut Vec<u8>, opcode: u8, payload: &[u8], mask: [u8; 4]
     }
 }
 
+/// Encoded frames waiting to be written, with where each one ends.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    bytes: Vec<u8>,
+    /// End offset in `bytes` of every queued unit (a frame, or the upgrade request).
+    ends: Vec<usize>,
+}
+
+impl Outbox {
+    /// Queues one final, masked client frame.
+    pub fn frame(&mut self, opcode: u8, payload: &[u8], mask: [u8; 4]) {
+        encode_frame(&mut self.bytes, opcode, payload, mask);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Queues raw bytes as one unit (the upgrade request).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Every queued byte, in order.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Frames (units) queued.
+    pub fn frames(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Bytes queued.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The byte runs to hand to one `write` each: everything at once when batched, each frame on
+    /// its own when per frame.
+    pub fn writes(&self, mode: WriteMode) -> Vec<&[u8]> {
+        match mode {
+            WriteMode::Batched if self.bytes.is_empty() => Vec::new(),
+            WriteMode::Batched => vec![&self.bytes[..]],
+            WriteMode::PerFrame => {
+                let mut start = 0;
+                self.ends
+                    .iter()
+                    .map(|&end| {
+                        let unit = &self.bytes[start..end];
+                        start = end;
+                        unit
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Writes everything queued to `socket` in `mode` and empties the queue (also on error).
+    pub(crate) async fn write_to(&mut self, socket: &impl Socket, mode: WriteMode) -> io::Result<()> {
+        let mut result = Ok(());
+        for unit in self.writes(mode) {
+            result = write_all(socket, unit).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        self.bytes.clear();
+        self.ends.clear();
+        result
+    }
+}
+
+/// The non-blocking writing half of a socket; a trait so tests can count the writes.
+pub(crate) trait Socket {
+    /// One `write` system call (or its stand-in).
+    fn try_write(&self, bytes: &[u8]) -> io::Result<usize>;
+    /// Waits until a write may make progress.
+    fn writable(&self) -> impl std::future::Future<Output = io::Result<()>>;
+}
+
+impl Socket for TcpStream {
+    fn try_write(&self, bytes: &[u8]) -> io::Result<usize> {
+        TcpStream::try_write(self, bytes)
+    }
+
+    async fn writable(&self) -> io::Result<()> {
+        TcpStream::writable(self).await
+    }
+}
+
 /// Parses server frames out of a byte buffer filled by reads of any size.
 ///
 /// Pings are answered and closes echoed into [`FrameReader::replies`] (masked frames, to be
@@ -111,7 +207,7 @@ pub struct FrameReader {
     /// `frag` was returned and is cleared on the next call.
     frag_returned: bool,
     /// Frames to send in reply (pongs, the close echo).
-    pub replies: Vec<u8>,
+    pub replies: Outbox,
     masker: Masker,
     closed: bool,
 }
@@ -135,7 +231,7 @@ impl FrameReader {
             frag_opcode: None,
             frag: Vec::new(),
             frag_returned: false,
-            replies: Vec::new(),
+            replies: Outbox::default(),
             masker: Masker::new(),
             closed: false,
         }
@@ -274,7 +370,7 @@ impl FrameReader {
                         OP_PING => {
                             if !self.closed {
                                 let mask = self.masker.next();
-                                encode_frame(&mut self.replies, OP_PONG, &self.buf[from..to], mask);
+                                self.replies.frame(OP_PONG, &self.buf[from..to], mask);
                             }
                         }
                         OP_PONG => return Ok(Some(Frame::Pong)),
@@ -286,12 +382,7 @@ impl FrameReader {
                                 self.closed = true;
                                 let mask = self.masker.next();
                                 let echo = code.map(u16::to_be_bytes);
-                                encode_frame(
-                                    &mut self.replies,
-                                    OP_CLOSE,
-                                    echo.as_ref().map_or(&[], |c| &c[..]),
-                                    mask,
-                                );
+                                self.replies.frame(OP_CLOSE, echo.as_ref().map_or(&[], |c| &c[..]), mask);
                             }
                             let reason = if payload.len() > 2 { &payload[2..] } else { &[][..] };
                             return Ok(Some(Frame::Close(code, reason)));
@@ -309,13 +400,14 @@ pub struct Conn {
     stream: TcpStream,
     /// Incoming frames.
     pub reader: FrameReader,
-    out: Vec<u8>,
+    out: Outbox,
     masker: Masker,
+    mode: WriteMode,
 }
 
 impl Conn {
     /// Connects to `room` on a loopback server and performs the upgrade; `rcvbuf` shrinks the
-    /// socket's receive buffer.
+    /// socket's receive buffer. Frames are written as `target.writes` says.
     pub async fn connect(target: &Target, room: &str, rcvbuf: Option<u32>) -> anyhow::Result<Self> {
         let stream = open_tcp(target, rcvbuf).await?;
         let path = target.path_for(room);
@@ -325,9 +417,14 @@ impl Conn {
              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n",
             target.addr
         );
-        let mut conn =
-            Self { stream, reader: FrameReader::default(), out: Vec::new(), masker: Masker::new() };
-        conn.out.extend_from_slice(request.as_bytes());
+        let mut conn = Self {
+            stream,
+            reader: FrameReader::default(),
+            out: Outbox::default(),
+            masker: Masker::new(),
+            mode: target.writes,
+        };
+        conn.out.raw(request.as_bytes());
         conn.flush().await.context("sending the upgrade request")?;
         let mut head = Vec::with_capacity(1024);
         let end = loop {
@@ -354,7 +451,7 @@ impl Conn {
     /// Queues a text frame; written by [`Self::flush`].
     pub fn queue_text(&mut self, payload: &[u8]) {
         let mask = self.masker.next();
-        encode_frame(&mut self.out, OP_TEXT, payload, mask);
+        self.out.frame(OP_TEXT, payload, mask);
     }
 
     /// Bytes queued and not yet written.
@@ -362,21 +459,16 @@ impl Conn {
         self.out.len() + self.reader.replies.len()
     }
 
-    /// Writes the queued replies and frames.
+    /// How this connection writes its frames.
+    pub fn mode(&self) -> WriteMode {
+        self.mode
+    }
+
+    /// Writes the queued replies, then the queued frames: the replies with one `write` and the
+    /// frames with another when batched, every frame with its own `write` when per frame.
     pub async fn flush(&mut self) -> io::Result<()> {
-        if !self.reader.replies.is_empty() {
-            let replies = std::mem::take(&mut self.reader.replies);
-            let result = write_all(&self.stream, &replies).await;
-            self.reader.replies = replies;
-            self.reader.replies.clear();
-            result?;
-        }
-        if !self.out.is_empty() {
-            let result = write_all(&self.stream, &self.out).await;
-            self.out.clear();
-            result?;
-        }
-        Ok(())
+        self.reader.replies.write_to(&self.stream, self.mode).await?;
+        self.out.write_to(&self.stream, self.mode).await
     }
 
     /// Waits until the socket is readable and reads what is there; `Ok(false)` at end of stream.
@@ -432,7 +524,7 @@ impl Conn {
     pub async fn close(mut self, timeout: Duration) {
         if !self.reader.is_closed() {
             let mask = self.masker.next();
-            encode_frame(&mut self.out, OP_CLOSE, &1000u16.to_be_bytes(), mask);
+            self.out.frame(OP_CLOSE, &1000u16.to_be_bytes(), mask);
         }
         let _ = tokio::time::timeout(timeout, async {
             self.flush().await?;
@@ -445,7 +537,7 @@ impl Conn {
     }
 }
 
-async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+async fn write_all(stream: &impl Socket, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
         match stream.try_write(bytes) {
             Ok(n) => bytes = &bytes[n..],
@@ -574,7 +666,7 @@ mod tests {
                 got.extend(texts(&mut r));
             }
             assert_eq!(got, ["hello world", "next"], "split {split}");
-            let (b0, payload) = unmask(&r.replies);
+            let (b0, payload) = unmask(r.replies.bytes());
             assert_eq!((b0, payload.as_slice()), (0x80 | OP_PONG, &b"hb"[..]), "ping answered");
         }
     }
@@ -589,7 +681,7 @@ mod tests {
         assert_eq!(r.next_frame().expect("ok"), Some(Frame::Close(Some(1008), &b"slow consumer"[..])));
         assert!(r.is_closed());
         assert_eq!(r.next_frame().expect("ok"), None);
-        let (b0, echo) = unmask(&r.replies);
+        let (b0, echo) = unmask(r.replies.bytes());
         assert_eq!((b0, echo), (0x80 | OP_CLOSE, 1008u16.to_be_bytes().to_vec()));
         let mut r = FrameReader::default();
         r.push(&server_frame(true, OP_CLOSE, b""));
@@ -613,6 +705,122 @@ mod tests {
             let mut r = FrameReader::default();
             r.push(bytes);
             assert!(r.next_frame().is_err(), "{bytes:?}");
+        }
+    }
+
+    /// Records every `try_write` call; takes at most `max` bytes per call and refuses every
+    /// `block_every`-th call with `WouldBlock` (0 = never).
+    struct CountingSocket {
+        writes: std::cell::RefCell<Vec<Vec<u8>>>,
+        calls: std::cell::Cell<usize>,
+        max: usize,
+        block_every: usize,
+    }
+
+    impl CountingSocket {
+        fn new(max: usize, block_every: usize) -> Self {
+            Self { writes: Default::default(), calls: Default::default(), max, block_every }
+        }
+    }
+
+    impl Socket for CountingSocket {
+        fn try_write(&self, bytes: &[u8]) -> io::Result<usize> {
+            self.calls.set(self.calls.get() + 1);
+            if self.block_every > 0 && self.calls.get() % self.block_every == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let n = bytes.len().min(self.max);
+            self.writes.borrow_mut().push(bytes[..n].to_vec());
+            Ok(n)
+        }
+
+        async fn writable(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(f)
+    }
+
+    /// Five frames of different sizes (7-byte to 8-byte-length headers) and their payloads.
+    fn queued_frames() -> (Outbox, Vec<Vec<u8>>) {
+        let mut m = Masker::new();
+        let mut out = Outbox::default();
+        let payloads: Vec<Vec<u8>> =
+            [17usize, 0, 125, 300, 70_000].iter().map(|&len| vec![b'p'; len]).collect();
+        for p in &payloads {
+            out.frame(OP_TEXT, p, m.next());
+        }
+        (out, payloads)
+    }
+
+    #[test]
+    fn per_frame_mode_writes_each_frame_with_its_own_write() {
+        let (mut out, payloads) = queued_frames();
+        assert_eq!(out.frames(), 5);
+        let socket = CountingSocket::new(usize::MAX, 0);
+        block_on(out.write_to(&socket, WriteMode::PerFrame)).expect("written");
+        let writes = socket.writes.into_inner();
+        assert_eq!(writes.len(), payloads.len(), "one write per frame");
+        for (write, payload) in writes.iter().zip(&payloads) {
+            let (b0, got) = unmask(write);
+            assert_eq!(b0, 0x80 | OP_TEXT);
+            assert_eq!(&got, payload);
+            let header = if payload.len() < 126 {
+                6
+            } else if payload.len() <= 0xFFFF {
+                8
+            } else {
+                14
+            };
+            assert_eq!(write.len(), header + payload.len(), "exactly one frame, nothing more");
+        }
+        assert!(out.is_empty() && out.frames() == 0, "queue emptied");
+    }
+
+    #[test]
+    fn batched_mode_writes_everything_at_once() {
+        let (mut out, _) = queued_frames();
+        let all = out.bytes().to_vec();
+        let socket = CountingSocket::new(usize::MAX, 0);
+        block_on(out.write_to(&socket, WriteMode::Batched)).expect("written");
+        assert_eq!(socket.writes.into_inner(), vec![all]);
+        // Nothing queued: no write at all, in either mode.
+        for mode in [WriteMode::Batched, WriteMode::PerFrame] {
+            let socket = CountingSocket::new(usize::MAX, 0);
+            block_on(Outbox::default().write_to(&socket, mode)).expect("nothing to write");
+            assert_eq!(socket.calls.get(), 0);
+        }
+    }
+
+    #[test]
+    fn per_frame_writes_never_span_frames_when_the_kernel_takes_part() {
+        let (mut out, payloads) = queued_frames();
+        let all = out.bytes().to_vec();
+        let ends: Vec<usize> = payloads
+            .iter()
+            .scan(0, |at, p| {
+                let header = if p.len() < 126 {
+                    6
+                } else if p.len() <= 0xFFFF {
+                    8
+                } else {
+                    14
+                };
+                *at += header + p.len();
+                Some(*at)
+            })
+            .collect();
+        let socket = CountingSocket::new(1000, 3);
+        block_on(out.write_to(&socket, WriteMode::PerFrame)).expect("written");
+        let writes = socket.writes.into_inner();
+        assert_eq!(writes.concat(), all, "every byte once, in order");
+        let mut at = 0;
+        for w in &writes {
+            let next_end = ends.iter().find(|&&e| e > at).expect("inside a frame");
+            assert!(at + w.len() <= *next_end, "a write from {at} of {} crosses a frame end", w.len());
+            at += w.len();
         }
     }
 

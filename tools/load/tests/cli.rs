@@ -60,6 +60,13 @@ fn unreachable_server_gives_a_json_failure_as_last_line() {
     assert_eq!(summary["label"], "none");
     assert_eq!(summary["ok"], false);
     assert!(summary["error"].as_str().is_some_and(|e| e.contains("connect")), "{summary}");
+    assert_eq!(summary["writes"], "batched", "the default write mode is reported");
+    let out = run(&["--addr", &addr, "--deadline", "20", "--writes", "per-frame", "pipeline", "-d", "0.1"]);
+    let summary: serde_json::Value = serde_json::from_str(&last_line(&out)).expect("json last line");
+    assert_eq!(
+        (summary["scenario"].as_str(), summary["writes"].as_str()),
+        (Some("pipeline"), Some("per-frame"))
+    );
 }
 
 #[test]
