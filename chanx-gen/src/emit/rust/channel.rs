@@ -214,7 +214,36 @@ fn emit_enum(cx_ir: &crate::ir::Ir, side: &Side<'_>, ch: &Channel, who: &str) ->
     };
     let doc = doc_lines(&[format!("What the {who} sends on channel `{}`.", ch.key), String::new(), how]);
 
-    let decode = match side.tag {
+    let decode = decode_body(cx_ir, side);
+    let (encode, tag_fn) = encode_and_tag(side);
+    let froms = froms(side);
+
+    quote! {
+        #doc
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #eq)]
+        pub enum #name { #(#variants)* }
+
+        impl ::chanx::Message for #name {
+            fn decode(frame: &str) -> ::core::result::Result<Self, ::chanx::DecodeError> {
+                #decode
+            }
+
+            fn encode(&self) -> ::std::borrow::Cow<'static, str> {
+                #encode
+            }
+
+            fn tag(&self) -> &'static str {
+                #tag_fn
+            }
+        }
+
+        #(#froms)*
+    }
+}
+
+/// The body of `Message::decode`: dispatch on the tag, or try every variant of an untagged side.
+fn decode_body(cx_ir: &crate::ir::Ir, side: &Side<'_>) -> TokenStream {
+    match side.tag {
         Some(key) => {
             let mut ignore = vec![key.to_owned()];
             if key != "ref" {
@@ -276,8 +305,12 @@ fn emit_enum(cx_ir: &crate::ir::Ir, side: &Side<'_>, ch: &Channel, who: &str) ->
                 }
             }
         }
-    };
-    let (encode, tag_fn) = if side.vars.is_empty() {
+    }
+}
+
+/// The bodies of `Message::encode` and `Message::tag`.
+fn encode_and_tag(side: &Side<'_>) -> (TokenStream, TokenStream) {
+    if side.vars.is_empty() {
         (quote! { match *self {} }, quote! { match *self {} })
     } else {
         let enc = side.vars.iter().map(|v| {
@@ -313,49 +346,34 @@ fn emit_enum(cx_ir: &crate::ir::Ir, side: &Side<'_>, ch: &Channel, who: &str) ->
             }
         });
         (quote! { match self { #(#enc)* } }, quote! { match self { #(#tags)* } })
-    };
+    }
+}
 
-    // `From` for payload types that belong to exactly one variant.
+/// `From` for payload types that belong to exactly one variant.
+fn froms(side: &Side<'_>) -> Vec<TokenStream> {
+    let name = &side.enum_name;
     let mut counts = std::collections::BTreeMap::new();
     for v in side.vars.iter().filter(|v| v.named) {
         if let Some(ty) = &v.ty {
             *counts.entry(ty.to_string()).or_insert(0) += 1;
         }
     }
-    let froms = side.vars.iter().filter(|v| v.named).filter_map(|v| {
-        let ty = v.ty.as_ref()?;
-        if counts.get(&ty.to_string()) != Some(&1) {
-            return None;
-        }
-        let vi = &v.ident;
-        Some(quote! {
-            impl ::core::convert::From<#ty> for #name {
-                fn from(m: #ty) -> Self { Self::#vi(m) }
+    side.vars
+        .iter()
+        .filter(|v| v.named)
+        .filter_map(|v| {
+            let ty = v.ty.as_ref()?;
+            if counts.get(&ty.to_string()) != Some(&1) {
+                return None;
             }
+            let vi = &v.ident;
+            Some(quote! {
+                impl ::core::convert::From<#ty> for #name {
+                    fn from(m: #ty) -> Self { Self::#vi(m) }
+                }
+            })
         })
-    });
-
-    quote! {
-        #doc
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #eq)]
-        pub enum #name { #(#variants)* }
-
-        impl ::chanx::Message for #name {
-            fn decode(frame: &str) -> ::core::result::Result<Self, ::chanx::DecodeError> {
-                #decode
-            }
-
-            fn encode(&self) -> ::std::borrow::Cow<'static, str> {
-                #encode
-            }
-
-            fn tag(&self) -> &'static str {
-                #tag_fn
-            }
-        }
-
-        #(#froms)*
-    }
+        .collect()
 }
 
 enum Param {
@@ -369,8 +387,14 @@ enum Param {
 
 enum ReplyKind {
     Unit,
-    One { var: usize },
-    Enum { name: Ident },
+    One {
+        var: usize,
+    },
+    /// A reply enum of its own, over these variants of `ServerMessage`.
+    Enum {
+        name: Ident,
+        vars: Vec<usize>,
+    },
 }
 
 struct RecvOp<'a> {
@@ -379,6 +403,26 @@ struct RecvOp<'a> {
     param: Param,
     reply: ReplyKind,
     vars: Vec<usize>,
+}
+
+/// Everything the items of one channel module are built from, decided once.
+struct Plan<'a> {
+    ch: &'a Channel,
+    common: Ident,
+    client: Side<'a>,
+    server: Side<'a>,
+    marker: Ident,
+    params_name: Ident,
+    handler: Ident,
+    service: Ident,
+    /// `::chanx::Context<Marker>`.
+    ctx_ty: TokenStream,
+    recv: Vec<RecvOp<'a>>,
+    /// The handler method for binary client frames, when the channel has any.
+    binary_method: Option<Ident>,
+    /// Frame schemas that are not named types.
+    statics: Vec<TokenStream>,
+    patterns: Patterns,
 }
 
 fn op_doc(op: &crate::ir::Operation, what: String) -> TokenStream {
@@ -411,7 +455,47 @@ fn pascal(s: &str) -> String {
 
 /// The module of one channel.
 pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
-    let common = ident(&cx.common);
+    let plan = plan(cx, ch);
+    let common = &plan.common;
+    let module_doc = module_doc(ch);
+    let marker_item = marker_item(&plan);
+    let params_item = params_item(&plan);
+    let client_enum = emit_enum(cx.ir, &plan.client, ch, "client");
+    let server_enum = emit_enum(cx.ir, &plan.server, ch, "server");
+    let reply_items = plan.recv.iter().filter_map(|r| reply_enum(&plan, r));
+    let handler_item = handler_item(&plan);
+    let service_item = service_item(&plan);
+    let helpers = push_helpers(&plan);
+    let statics = &plan.statics;
+    let pattern_statics = plan.patterns.statics();
+    let uses = descriptor_use();
+    quote! {
+        #module_doc
+
+        pub use super::#common::*;
+
+        #marker_item
+        #params_item
+        #client_enum
+        #server_enum
+        #(#reply_items)*
+        #handler_item
+        #service_item
+        #(#helpers)*
+
+        /// Static schema descriptors of this channel's inline payloads. Not part of the API.
+        #[doc(hidden)]
+        pub mod __chanx {
+            /// Frame schemas that are not named types.
+            pub mod schema { #uses #(#statics)* }
+            /// Compiled-once patterns.
+            pub mod patterns { #uses #pattern_statics }
+        }
+    }
+}
+
+/// Decides the sides, item names, receive operations and their replies of one channel.
+fn plan<'a>(cx: &Cx<'_>, ch: &'a Channel) -> Plan<'a> {
     let mut statics = Vec::new();
     let mut patterns = Patterns::default();
     let client = side(cx, ch, &ch.client, "ClientMessage", &mut statics, &mut patterns);
@@ -430,14 +514,112 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
     ]
     .into_iter()
     .collect();
+    let mut method_names: BTreeSet<String> =
+        ["on_connect", "on_disconnect"].into_iter().map(str::to_owned).collect();
+    let recv = ch
+        .operations
+        .iter()
+        .filter(|o| o.action == Action::Receive)
+        .filter_map(|op| recv_op(op, &client, &server, &mut method_names, &mut used_names))
+        .collect();
+    let binary_method = (!ch.client.binary.is_empty()).then(|| {
+        let mut m = "handle_binary_frame".to_owned();
+        while method_names.contains(&m) {
+            m.push('_');
+        }
+        ident(&m)
+    });
+    Plan {
+        ch,
+        common: ident(&cx.common),
+        ctx_ty: quote! { ::chanx::Context<#marker> },
+        client,
+        server,
+        marker,
+        params_name,
+        handler,
+        service,
+        recv,
+        binary_method,
+        statics,
+        patterns,
+    }
+}
 
-    // ---- marker ----
+/// One `receive` operation: its handler method (a unique name), argument and reply; `None` when
+/// none of its messages reaches `ClientMessage`.
+fn recv_op<'a>(
+    op: &'a crate::ir::Operation,
+    client: &Side<'_>,
+    server: &Side<'_>,
+    method_names: &mut BTreeSet<String>,
+    used_names: &mut BTreeSet<String>,
+) -> Option<RecvOp<'a>> {
+    let mut vars: Vec<usize> = op.messages.iter().filter_map(|&m| client.var(m)).collect();
+    vars.dedup();
+    if vars.is_empty() {
+        return None;
+    }
+    let mut method = op.method.clone();
+    while !method_names.insert(method.clone()) {
+        method.push('_');
+    }
+    let param = match vars.as_slice() {
+        [one] => match &client.vars[*one].ty {
+            Some(ty) => Param::Payload(ty.clone()),
+            None => Param::None,
+        },
+        _ => Param::Whole,
+    };
+    let mut reply_vars: Vec<usize> = Vec::new();
+    for m in op.reply.iter().flat_map(|r| r.messages.iter()) {
+        if let Some(v) = server.var(*m)
+            && !reply_vars.contains(&v)
+        {
+            reply_vars.push(v);
+        }
+    }
+    let reply = match reply_vars.as_slice() {
+        [] => ReplyKind::Unit,
+        [one] => ReplyKind::One { var: *one },
+        _ => {
+            let mut name = op
+                .reply
+                .as_ref()
+                .and_then(|r| r.enum_name.clone())
+                .unwrap_or_else(|| format!("{}Reply", pascal(&op.method)));
+            while !used_names.insert(name.clone()) {
+                name.push('_');
+            }
+            ReplyKind::Enum { name: ident(&name), vars: reply_vars }
+        }
+    };
+    Some(RecvOp { op, method: ident(&method), param, reply, vars })
+}
+
+/// The module's inner doc comment.
+fn module_doc(ch: &Channel) -> TokenStream {
+    let mut lines = vec![format!(
+        "Channel `{}`{}.",
+        ch.key,
+        ch.address.as_ref().map(|a| format!(" at `{a}`")).unwrap_or_default()
+    )];
+    for t in [&ch.summary, &ch.description].into_iter().flatten() {
+        lines.push(String::new());
+        lines.extend(t.lines().map(str::to_owned));
+    }
+    super::inner_doc(&lines)
+}
+
+/// The marker type and its `::chanx::Channel` impl.
+fn marker_item(plan: &Plan<'_>) -> TokenStream {
+    let Plan { ch, marker, params_name, .. } = plan;
     let key = &ch.key;
     let address = match &ch.address {
         Some(a) => quote! { ::core::option::Option::Some(#a) },
         None => quote! { ::core::option::Option::None },
     };
-    let tag = match client.tag.or(server.tag) {
+    let tag = match plan.client.tag.or(plan.server.tag) {
         Some(t) => quote! { ::core::option::Option::Some(#t) },
         None => quote! { ::core::option::Option::None },
     };
@@ -445,7 +627,7 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
         &[ch.title.as_ref(), ch.summary.as_ref(), ch.description.as_ref()],
         format!("Channel `{}`.", ch.key),
     );
-    let marker_item = quote! {
+    quote! {
         #marker_doc
         ///
         /// Marker type: implements `::chanx::Channel`.
@@ -460,9 +642,12 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
             const ADDRESS: ::core::option::Option<&'static str> = #address;
             const TAG: ::core::option::Option<&'static str> = #tag;
         }
-    };
+    }
+}
 
-    // ---- params ----
+/// The address parameters struct and its `::chanx::Params` impl.
+fn params_item(plan: &Plan<'_>) -> TokenStream {
+    let Plan { ch, params_name, .. } = plan;
     let mut fields = Vec::new();
     let mut reads = Vec::new();
     let mut names = Vec::new();
@@ -503,7 +688,7 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
         ch.key,
         ch.address.as_ref().map(|a| format!(" (`{a}`)")).unwrap_or_default()
     )]);
-    let params_item = quote! {
+    quote! {
         #params_doc
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash, ::core::default::Default)]
         pub struct #params_name { #(#fields)* }
@@ -514,133 +699,52 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
                 ::core::result::Result::Ok(Self { #(#names),* })
             }
         }
-    };
-
-    // ---- enums ----
-    let client_enum = emit_enum(cx.ir, &client, ch, "client");
-    let server_enum = emit_enum(cx.ir, &server, ch, "server");
-
-    // ---- receive operations ----
-    let mut recv = Vec::new();
-    let mut reply_items = Vec::new();
-    let mut method_names: BTreeSet<String> =
-        ["on_connect", "on_disconnect"].into_iter().map(str::to_owned).collect();
-    for op in ch.operations.iter().filter(|o| o.action == Action::Receive) {
-        let mut vars: Vec<usize> = op.messages.iter().filter_map(|&m| client.var(m)).collect();
-        vars.dedup();
-        if vars.is_empty() {
-            continue;
-        }
-        let mut method = op.method.clone();
-        while !method_names.insert(method.clone()) {
-            method.push('_');
-        }
-        let param = match vars.as_slice() {
-            [one] => match &client.vars[*one].ty {
-                Some(ty) => Param::Payload(ty.clone()),
-                None => Param::None,
-            },
-            _ => Param::Whole,
-        };
-        let mut reply_vars: Vec<usize> = Vec::new();
-        for m in op.reply.iter().flat_map(|r| r.messages.iter()) {
-            if let Some(v) = server.var(*m)
-                && !reply_vars.contains(&v)
-            {
-                reply_vars.push(v);
-            }
-        }
-        let reply = match reply_vars.as_slice() {
-            [] => ReplyKind::Unit,
-            [one] => ReplyKind::One { var: *one },
-            _ => {
-                let mut name = op
-                    .reply
-                    .as_ref()
-                    .and_then(|r| r.enum_name.clone())
-                    .unwrap_or_else(|| format!("{}Reply", pascal(&op.method)));
-                while !used_names.insert(name.clone()) {
-                    name.push('_');
-                }
-                let name = ident(&name);
-                let variants = reply_vars.iter().map(|&i| {
-                    let v = &server.vars[i];
-                    let doc = message_doc(v.msg, ch);
-                    let vi = &v.ident;
-                    match &v.ty {
-                        Some(ty) => quote! { #doc #vi(#ty), },
-                        None => quote! { #doc #vi, },
-                    }
-                });
-                let arms = reply_vars.iter().map(|&i| {
-                    let vi = &server.vars[i].ident;
-                    if server.vars[i].ty.is_some() {
-                        quote! { #name::#vi(m) => Self::#vi(m), }
-                    } else {
-                        quote! { #name::#vi => Self::#vi, }
-                    }
-                });
-                let eq = reply_vars.iter().all(|&i| server.vars[i].eq).then(|| quote! { ::core::cmp::Eq, });
-                let doc = doc_lines(&[format!("Reply of operation `{}`.", op.key)]);
-                reply_items.push(quote! {
-                    #doc
-                    #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #eq)]
-                    pub enum #name { #(#variants)* }
-
-                    impl ::core::convert::From<#name> for ServerMessage {
-                        fn from(r: #name) -> Self {
-                            match r { #(#arms)* }
-                        }
-                    }
-                });
-                ReplyKind::Enum { name }
-            }
-        };
-        recv.push(RecvOp { op, method: ident(&method), param, reply, vars });
     }
-    let binary_method = (!ch.client.binary.is_empty()).then(|| {
-        let mut m = "handle_binary_frame".to_owned();
-        while method_names.contains(&m) {
-            m.push('_');
+}
+
+/// The reply enum of a receive operation that can answer with several messages, with its
+/// conversion into `ServerMessage`.
+fn reply_enum(plan: &Plan<'_>, r: &RecvOp<'_>) -> Option<TokenStream> {
+    let ReplyKind::Enum { name, vars } = &r.reply else { return None };
+    let server = &plan.server;
+    let variants = vars.iter().map(|&i| {
+        let v = &server.vars[i];
+        let doc = message_doc(v.msg, plan.ch);
+        let vi = &v.ident;
+        match &v.ty {
+            Some(ty) => quote! { #doc #vi(#ty), },
+            None => quote! { #doc #vi, },
         }
-        ident(&m)
     });
+    let arms = vars.iter().map(|&i| {
+        let vi = &server.vars[i].ident;
+        if server.vars[i].ty.is_some() {
+            quote! { #name::#vi(m) => Self::#vi(m), }
+        } else {
+            quote! { #name::#vi => Self::#vi, }
+        }
+    });
+    let eq = vars.iter().all(|&i| server.vars[i].eq).then(|| quote! { ::core::cmp::Eq, });
+    let doc = doc_lines(&[format!("Reply of operation `{}`.", r.op.key)]);
+    Some(quote! {
+        #doc
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #eq)]
+        pub enum #name { #(#variants)* }
 
-    // ---- handler trait ----
-    let ctx_ty = quote! { ::chanx::Context<#marker> };
-    let mut methods = Vec::new();
-    for r in &recv {
-        let method = &r.method;
-        let msg_names: Vec<String> =
-            r.vars.iter().map(|&i| format!("`{}`", client.vars[i].msg.key)).collect();
-        let reply_ty = match &r.reply {
-            ReplyKind::Unit => quote! { () },
-            ReplyKind::One { var } => server.vars[*var].ty.clone().unwrap_or_else(|| quote! { () }),
-            ReplyKind::Enum { name } => quote! { #name },
-        };
-        let reply_text = match &r.reply {
-            ReplyKind::Unit => "Nothing is sent back.".to_owned(),
-            ReplyKind::One { var } => {
-                format!("The reply is sent to the sender as `{}`.", server.vars[*var].msg.key)
+        impl ::core::convert::From<#name> for ServerMessage {
+            fn from(r: #name) -> Self {
+                match r { #(#arms)* }
             }
-            ReplyKind::Enum { .. } => "The reply is sent to the sender.".to_owned(),
-        };
-        let doc =
-            op_doc(r.op, format!("Operation `{}`: handles {}. {reply_text}", r.op.key, msg_names.join(", ")));
-        let dep = deprecated(r.op.deprecated);
-        let arg = match &r.param {
-            Param::None => TokenStream::new(),
-            Param::Payload(ty) => quote! { , msg: #ty },
-            Param::Whole => quote! { , msg: ClientMessage },
-        };
-        methods.push(quote! {
-            #doc
-            #dep
-            fn #method(&self, ctx: &#ctx_ty #arg)
-                -> impl ::core::future::Future<Output = ::chanx::HandlerResult<#reply_ty>> + ::core::marker::Send;
-        });
-    }
-    if let Some(bm) = &binary_method {
+        }
+    })
+}
+
+/// The handler trait: one method per receive operation, the binary frame handler, and the
+/// connect / disconnect hooks.
+fn handler_item(plan: &Plan<'_>) -> TokenStream {
+    let Plan { ch, handler, service, ctx_ty, .. } = plan;
+    let mut methods: Vec<TokenStream> = plan.recv.iter().map(|r| handler_method(plan, r)).collect();
+    if let Some(bm) = &plan.binary_method {
         let names: Vec<String> = ch
             .client
             .binary
@@ -664,7 +768,7 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
         String::new(),
         "Implement it with plain `async fn`s and serve it through `".to_owned() + &service.to_string() + "`.",
     ]);
-    let handler_item = quote! {
+    quote! {
         #handler_doc
         pub trait #handler: ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#methods)*
@@ -682,68 +786,61 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
                 async {}
             }
         }
-    };
-
-    // ---- service ----
-    let client_name = &client.enum_name;
-    let server_name = &server.enum_name;
-    let mut arms = Vec::new();
-    for (i, v) in client.vars.iter().enumerate() {
-        let vi = &v.ident;
-        let pattern = if v.ty.is_some() {
-            quote! { #client_name::#vi(m) }
-        } else {
-            quote! { #client_name::#vi }
-        };
-        let Some(r) = recv.iter().find(|r| r.vars.contains(&i)) else {
-            let pattern = if v.ty.is_some() {
-                quote! { #client_name::#vi(_) }
-            } else {
-                pattern
-            };
-            arms.push(quote! { #pattern => ::core::result::Result::Ok(::core::option::Option::None), });
-            continue;
-        };
-        let method = &r.method;
-        let (pattern, call) = match &r.param {
-            Param::None => (pattern, quote! { self.0.#method(ctx) }),
-            Param::Payload(_) => (pattern, quote! { self.0.#method(ctx, m) }),
-            Param::Whole => {
-                let p = if v.ty.is_some() {
-                    quote! { m @ #client_name::#vi(_) }
-                } else {
-                    quote! { m @ #client_name::#vi }
-                };
-                (p, quote! { self.0.#method(ctx, m) })
-            }
-        };
-        let wrap = match &r.reply {
-            ReplyKind::Unit => quote! { |()| ::core::option::Option::None },
-            ReplyKind::One { var } => {
-                let sv = &server.vars[*var].ident;
-                if server.vars[*var].ty.is_some() {
-                    quote! { |r| ::core::option::Option::Some(#server_name::#sv(r)) }
-                } else {
-                    quote! { |()| ::core::option::Option::Some(#server_name::#sv) }
-                }
-            }
-            ReplyKind::Enum { .. } => quote! { |r| ::core::option::Option::Some(#server_name::from(r)) },
-        };
-        arms.push(quote! { #pattern => #call.await.map(#wrap), });
     }
-    let dispatch_body = if client.vars.is_empty() {
+}
+
+/// The handler trait method of one receive operation.
+fn handler_method(plan: &Plan<'_>, r: &RecvOp<'_>) -> TokenStream {
+    let (client, server, ctx_ty) = (&plan.client, &plan.server, &plan.ctx_ty);
+    let method = &r.method;
+    let msg_names: Vec<String> = r.vars.iter().map(|&i| format!("`{}`", client.vars[i].msg.key)).collect();
+    let reply_ty = match &r.reply {
+        ReplyKind::Unit => quote! { () },
+        ReplyKind::One { var } => server.vars[*var].ty.clone().unwrap_or_else(|| quote! { () }),
+        ReplyKind::Enum { name, .. } => quote! { #name },
+    };
+    let reply_text = match &r.reply {
+        ReplyKind::Unit => "Nothing is sent back.".to_owned(),
+        ReplyKind::One { var } => {
+            format!("The reply is sent to the sender as `{}`.", server.vars[*var].msg.key)
+        }
+        ReplyKind::Enum { .. } => "The reply is sent to the sender.".to_owned(),
+    };
+    let doc =
+        op_doc(r.op, format!("Operation `{}`: handles {}. {reply_text}", r.op.key, msg_names.join(", ")));
+    let dep = deprecated(r.op.deprecated);
+    let arg = match &r.param {
+        Param::None => TokenStream::new(),
+        Param::Payload(ty) => quote! { , msg: #ty },
+        Param::Whole => quote! { , msg: ClientMessage },
+    };
+    quote! {
+        #doc
+        #dep
+        fn #method(&self, ctx: &#ctx_ty #arg)
+            -> impl ::core::future::Future<Output = ::chanx::HandlerResult<#reply_ty>> + ::core::marker::Send;
+    }
+}
+
+/// The service struct and its `::chanx::Service` impl over a handler.
+fn service_item(plan: &Plan<'_>) -> TokenStream {
+    let Plan { ch, marker, handler, service, ctx_ty, .. } = plan;
+    let client_name = &plan.client.enum_name;
+    let server_name = &plan.server.enum_name;
+    let dispatch_body = if plan.client.vars.is_empty() {
         quote! {
             let _ = ctx;
             match msg {}
         }
     } else {
+        let arms = (0..plan.client.vars.len()).map(|i| dispatch_arm(plan, i));
         quote! {
             ::std::boxed::Box::pin(async move {
                 match msg { #(#arms)* }
             })
         }
     };
-    let binary_impl = binary_method.as_ref().map(|bm| {
+    let binary_impl = plan.binary_method.as_ref().map(|bm| {
         quote! {
             fn dispatch_binary<'a>(&'a self, ctx: &'a #ctx_ty, data: ::chanx::bytes::Bytes)
                 -> ::core::option::Option<::chanx::channel::BoxFuture<'a, ::chanx::HandlerResult<::core::option::Option<#server_name>>>>
@@ -756,7 +853,7 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
         "Serves channel `{}` with a `{handler}`: decodes, dispatches to the handler and encodes replies.",
         ch.key
     )]);
-    let service_item = quote! {
+    quote! {
         #service_doc
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::default::Default)]
         pub struct #service<H>(pub H);
@@ -778,13 +875,65 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
                 ::std::boxed::Box::pin(self.0.on_disconnect(ctx))
             }
         }
-    };
+    }
+}
 
-    // ---- push helpers ----
+/// The `dispatch` match arm of client variant `i`: calls its operation's handler method and
+/// wraps the reply, or answers nothing when no operation receives it.
+fn dispatch_arm(plan: &Plan<'_>, i: usize) -> TokenStream {
+    let client_name = &plan.client.enum_name;
+    let server_name = &plan.server.enum_name;
+    let server = &plan.server;
+    let v = &plan.client.vars[i];
+    let vi = &v.ident;
+    let pattern = if v.ty.is_some() {
+        quote! { #client_name::#vi(m) }
+    } else {
+        quote! { #client_name::#vi }
+    };
+    let Some(r) = plan.recv.iter().find(|r| r.vars.contains(&i)) else {
+        let pattern = if v.ty.is_some() {
+            quote! { #client_name::#vi(_) }
+        } else {
+            pattern
+        };
+        return quote! { #pattern => ::core::result::Result::Ok(::core::option::Option::None), };
+    };
+    let method = &r.method;
+    let (pattern, call) = match &r.param {
+        Param::None => (pattern, quote! { self.0.#method(ctx) }),
+        Param::Payload(_) => (pattern, quote! { self.0.#method(ctx, m) }),
+        Param::Whole => {
+            let p = if v.ty.is_some() {
+                quote! { m @ #client_name::#vi(_) }
+            } else {
+                quote! { m @ #client_name::#vi }
+            };
+            (p, quote! { self.0.#method(ctx, m) })
+        }
+    };
+    let wrap = match &r.reply {
+        ReplyKind::Unit => quote! { |()| ::core::option::Option::None },
+        ReplyKind::One { var } => {
+            let sv = &server.vars[*var].ident;
+            if server.vars[*var].ty.is_some() {
+                quote! { |r| ::core::option::Option::Some(#server_name::#sv(r)) }
+            } else {
+                quote! { |()| ::core::option::Option::Some(#server_name::#sv) }
+            }
+        }
+        ReplyKind::Enum { .. } => quote! { |r| ::core::option::Option::Some(#server_name::from(r)) },
+    };
+    quote! { #pattern => #call.await.map(#wrap), }
+}
+
+/// The push helpers of every `send` operation, in operation order, with unique names.
+fn push_helpers(plan: &Plan<'_>) -> Vec<TokenStream> {
+    let ch = plan.ch;
     let mut helpers = Vec::new();
     let mut fn_names = BTreeSet::new();
     for op in ch.operations.iter().filter(|o| o.action == Action::Send) {
-        let mut vars: Vec<usize> = op.messages.iter().filter_map(|&m| server.var(m)).collect();
+        let mut vars: Vec<usize> = op.messages.iter().filter_map(|&m| plan.server.var(m)).collect();
         vars.dedup();
         let mut binary: Vec<usize> =
             op.messages.iter().copied().filter(|m| ch.server.binary.contains(m)).collect();
@@ -793,96 +942,68 @@ pub(crate) fn emit_channel(cx: &Cx<'_>, ch: &Channel) -> TokenStream {
             let base = if vars.is_empty() { op.method.clone() } else { format!("{}_binary", op.method) };
             helpers.push(binary_helpers(ch, op, &binary, base, &mut fn_names));
         }
-        if vars.is_empty() {
-            continue;
+        if !vars.is_empty() {
+            helpers.push(text_helpers(plan, op, &vars, &mut fn_names));
         }
-        // `name` broadcasts to a group, `name_to` sends to one connection; both names are
-        // reserved together so a later operation never takes half of a pair.
-        let mut name = op.method.clone();
-        while fn_names.contains(&name) || fn_names.contains(&format!("{name}_to")) {
-            name.push('_');
-        }
-        fn_names.insert(name.clone());
-        fn_names.insert(format!("{name}_to"));
-        let group_fn = ident(&name);
-        let to_fn = ident(&format!("{name}_to"));
-        let keys: Vec<String> = vars.iter().map(|&i| format!("`{}`", server.vars[i].msg.key)).collect();
-        let keys = keys.join(", ");
-        let dep = deprecated(op.deprecated);
-        let (param, frame) = match vars.as_slice() {
-            [one] => {
-                let v = &server.vars[*one];
-                let vi = &v.ident;
-                match &v.ty {
-                    Some(ty) => (quote! { , msg: #ty }, quote! { #server_name::#vi(msg) }),
-                    None => (TokenStream::new(), quote! { #server_name::#vi }),
-                }
-            }
-            _ => (quote! { , msg: impl ::core::convert::Into<#server_name> }, quote! { msg.into() }),
-        };
-        let ret = quote! { ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> };
-        let group_doc = op_doc(
-            op,
-            format!(
-                "Operation `{}`: sends {keys} to every member of `group` through the hub (encoded once). \
-                 The report counts deliveries and drops.",
-                op.key
-            ),
-        );
-        let to_doc = op_doc(
-            op,
-            format!("Operation `{}`: sends {keys} to the connection `to` through the hub.", op.key),
-        );
-        helpers.push(quote! {
-            #group_doc
-            #dep
-            pub async fn #group_fn(hub: &::chanx::Hub, group: &str #param) -> #ret {
-                hub.broadcast(group, &#frame).await
-            }
-
-            #to_doc
-            #dep
-            pub async fn #to_fn(hub: &::chanx::Hub, to: &::chanx::ConnId #param) -> #ret {
-                hub.send(to, &#frame).await
-            }
-        });
     }
+    helpers
+}
 
-    let module_doc = {
-        let mut lines = vec![format!(
-            "Channel `{}`{}.",
-            ch.key,
-            ch.address.as_ref().map(|a| format!(" at `{a}`")).unwrap_or_default()
-        )];
-        for t in [&ch.summary, &ch.description].into_iter().flatten() {
-            lines.push(String::new());
-            lines.extend(t.lines().map(str::to_owned));
+/// The push helpers of the text messages of a `send` operation: `name(hub, group, msg)`
+/// broadcasts to a group, `name_to(hub, to, msg)` sends to one connection.
+fn text_helpers(
+    plan: &Plan<'_>,
+    op: &crate::ir::Operation,
+    vars: &[usize],
+    fn_names: &mut BTreeSet<String>,
+) -> TokenStream {
+    let server = &plan.server;
+    let server_name = &server.enum_name;
+    // Both names are reserved together so a later operation never takes half of a pair.
+    let mut name = op.method.clone();
+    while fn_names.contains(&name) || fn_names.contains(&format!("{name}_to")) {
+        name.push('_');
+    }
+    fn_names.insert(name.clone());
+    fn_names.insert(format!("{name}_to"));
+    let group_fn = ident(&name);
+    let to_fn = ident(&format!("{name}_to"));
+    let keys: Vec<String> = vars.iter().map(|&i| format!("`{}`", server.vars[i].msg.key)).collect();
+    let keys = keys.join(", ");
+    let dep = deprecated(op.deprecated);
+    let (param, frame) = match vars {
+        [one] => {
+            let v = &server.vars[*one];
+            let vi = &v.ident;
+            match &v.ty {
+                Some(ty) => (quote! { , msg: #ty }, quote! { #server_name::#vi(msg) }),
+                None => (TokenStream::new(), quote! { #server_name::#vi }),
+            }
         }
-        super::inner_doc(&lines)
+        _ => (quote! { , msg: impl ::core::convert::Into<#server_name> }, quote! { msg.into() }),
     };
-    let pattern_statics = patterns.statics();
-    let uses = descriptor_use();
+    let ret = quote! { ::core::result::Result<::chanx::SendReport, ::chanx::LayerError> };
+    let group_doc = op_doc(
+        op,
+        format!(
+            "Operation `{}`: sends {keys} to every member of `group` through the hub (encoded once). \
+             The report counts deliveries and drops.",
+            op.key
+        ),
+    );
+    let to_doc =
+        op_doc(op, format!("Operation `{}`: sends {keys} to the connection `to` through the hub.", op.key));
     quote! {
-        #module_doc
+        #group_doc
+        #dep
+        pub async fn #group_fn(hub: &::chanx::Hub, group: &str #param) -> #ret {
+            hub.broadcast(group, &#frame).await
+        }
 
-        pub use super::#common::*;
-
-        #marker_item
-        #params_item
-        #client_enum
-        #server_enum
-        #(#reply_items)*
-        #handler_item
-        #service_item
-        #(#helpers)*
-
-        /// Static schema descriptors of this channel's inline payloads. Not part of the API.
-        #[doc(hidden)]
-        pub mod __chanx {
-            /// Frame schemas that are not named types.
-            pub mod schema { #uses #(#statics)* }
-            /// Compiled-once patterns.
-            pub mod patterns { #uses #pattern_statics }
+        #to_doc
+        #dep
+        pub async fn #to_fn(hub: &::chanx::Hub, to: &::chanx::ConnId #param) -> #ret {
+            hub.send(to, &#frame).await
         }
     }
 }
