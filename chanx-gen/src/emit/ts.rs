@@ -311,7 +311,49 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
         .map(|(key, ids)| message_view(ir, channel, &channel.server, key, ids))
         .collect::<Vec<_>>();
 
-    // Requests: receive operations with a reply, keyed by the client message's key.
+    let requests = request_views(channel);
+    let params = param_views(channel);
+
+    let binary_doc = |ids: &[MessageId]| {
+        ids.iter()
+            .map(|&id| {
+                let m = &channel.messages[id];
+                format!("`{}`, {}", m.key, m.content_type)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+
+    let uses_check = client.iter().chain(&server).any(|m| m.check.contains("check."));
+    let uses_guards = client.iter().chain(&server).any(|m| m.check.contains("G."));
+    let uses_types = client.iter().chain(&server).any(|m| m.ty.contains("T."));
+    ChannelFile {
+        header,
+        key: &channel.key,
+        address: channel.address.as_deref(),
+        address_js: channel.address.as_deref().map_or_else(|| "null".to_string(), escape::ts::string),
+        class_doc: class_doc(channel),
+        class_name,
+        params,
+        client_key_doc: key_doc(&channel.client.tag),
+        server_key_doc: key_doc(&channel.server.tag),
+        client_tag_js: tag_js(&channel.client.tag),
+        server_tag_js: tag_js(&channel.server.tag),
+        client,
+        server,
+        requests,
+        client_binary: !channel.client.binary.is_empty(),
+        client_binary_doc: binary_doc(&channel.client.binary),
+        server_binary: !channel.server.binary.is_empty(),
+        server_binary_doc: binary_doc(&channel.server.binary),
+        uses_types,
+        uses_guards,
+        uses_check,
+    }
+}
+
+/// Requests: receive operations with a reply, keyed by the client message's key.
+fn request_views(channel: &Channel) -> Vec<RequestView> {
     let mut requests: Vec<RequestView> = Vec::new();
     for op in &channel.operations {
         let (Action::Receive, Some(reply)) = (op.action, &op.reply) else { continue };
@@ -367,8 +409,12 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
             .collect::<Vec<_>>()
             .join(" | ");
     }
+    requests
+}
 
-    let params = channel
+/// The address parameters of the channel's `connect` options.
+fn param_views(channel: &Channel) -> Vec<ParamView> {
+    channel
         .params
         .iter()
         .map(|p| {
@@ -390,18 +436,11 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
                 ty,
             }
         })
-        .collect();
+        .collect()
+}
 
-    let binary_doc = |ids: &[MessageId]| {
-        ids.iter()
-            .map(|&id| {
-                let m = &channel.messages[id];
-                format!("`{}`, {}", m.key, m.content_type)
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-
+/// The client class's doc comment.
+fn class_doc(channel: &Channel) -> String {
     let mut class_lines = Vec::new();
     if let Some(t) = channel.title.as_deref().or(channel.summary.as_deref()) {
         class_lines.push(t.to_string());
@@ -421,33 +460,7 @@ fn channel_view<'a>(ir: &Ir, channel: &'a Channel, header: &'a str) -> ChannelFi
             }
         }
     ));
-
-    let uses_check = client.iter().chain(&server).any(|m| m.check.contains("check."));
-    let uses_guards = client.iter().chain(&server).any(|m| m.check.contains("G."));
-    let uses_types = client.iter().chain(&server).any(|m| m.ty.contains("T."));
-    ChannelFile {
-        header,
-        key: &channel.key,
-        address: channel.address.as_deref(),
-        address_js: channel.address.as_deref().map_or_else(|| "null".to_string(), escape::ts::string),
-        class_doc: jsdoc(&class_lines.join("\n\n"), &[], false, ""),
-        class_name,
-        params,
-        client_key_doc: key_doc(&channel.client.tag),
-        server_key_doc: key_doc(&channel.server.tag),
-        client_tag_js: tag_js(&channel.client.tag),
-        server_tag_js: tag_js(&channel.server.tag),
-        client,
-        server,
-        requests,
-        client_binary: !channel.client.binary.is_empty(),
-        client_binary_doc: binary_doc(&channel.client.binary),
-        server_binary: !channel.server.binary.is_empty(),
-        server_binary_doc: binary_doc(&channel.server.binary),
-        uses_types,
-        uses_guards,
-        uses_check,
-    }
+    jsdoc(&class_lines.join("\n\n"), &[], false, "")
 }
 
 fn key_doc(tag: &Tagging) -> &'static str {
