@@ -605,6 +605,17 @@ mod redis_specific {
         }
     }
 
+    impl Server {
+        /// A free loopback port with no server on it yet ([`Server::restart`] starts one).
+        fn reserve(bin: &str) -> Self {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            Server { bin: bin.to_owned(), port, child: None }
+        }
+    }
+
     impl Drop for Server {
         fn drop(&mut self) {
             self.stop();
@@ -657,6 +668,59 @@ mod redis_specific {
         assert_eq!(recv(&mut px).await.payload, text("direct"));
         let stats = a.stats();
         assert_eq!((stats.connects, stats.disconnects), (2, 1));
+    }
+    /// A layer made while nothing listens on its port serves its own members, drops and
+    /// counts what other processes would get, and joins the others once Redis is up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn starts_without_redis() {
+        let Ok(bin) = std::env::var("CHANX_TEST_REDIS_SERVER") else {
+            super::redis_support::skip_or_fail("CHANX_TEST_REDIS_SERVER is not set");
+            return;
+        };
+        let mut server = Server::reserve(&bin);
+        let config = RedisConfig::new(server.url())
+            .backoff(Duration::from_millis(20), Duration::from_millis(250))
+            .timeout(Duration::from_secs(1));
+        assert!(RedisLayer::connect(config.clone()).await.is_err(), "connect needs redis");
+        let a = RedisLayer::connect_lazy(config.clone()).await.expect("lazy layer");
+        assert!(!a.is_connected());
+        assert_eq!(a.link().borrow().generation, 0);
+        let (x, mut px) = member(&a);
+        let (y, mut py) = member(&a);
+        a.group_add("room", &x).await.expect("join while down");
+        let report = a.group_send("room", text("local"), SendOptions::default()).await.expect("send");
+        assert_eq!((report.delivered, report.forwarded), (1, 0));
+        assert_eq!(recv(&mut px).await.payload, text("local"));
+        let report = a.send(&y, text("direct"), SendOptions::default()).await.expect("local send");
+        assert_eq!(report.delivered, 1);
+        assert_eq!(recv(&mut py).await.payload, text("direct"));
+        let stats = a.stats();
+        assert!(stats.publish_failed >= 1, "the group publish is dropped and counted: {stats:?}");
+        // Wait for a failed attempt, so the retry path (not only the first try) is exercised.
+        let deadline = std::time::Instant::now() + WAIT;
+        while a.stats().connect_failed == 0 {
+            assert!(std::time::Instant::now() < deadline, "no connection attempt counted");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+
+        server.restart();
+        assert!(a.wait_connected(WAIT).await, "a connected once redis was up");
+        assert_eq!(a.link().borrow().generation, 1);
+        let b = RedisLayer::connect(config).await.expect("connect b");
+        let report = b.group_send("room", text("across"), SendOptions::default()).await.expect("send");
+        assert_eq!(report.forwarded, 1, "a subscribed to the room joined while down");
+        assert_eq!(recv(&mut px).await.payload, text("across"));
+        let report = b.send(&y, text("to y"), SendOptions::default()).await.expect("send");
+        assert_eq!(report.forwarded, 1);
+        assert_eq!(recv(&mut py).await.payload, text("to y"));
+        let (z, mut pz) = member(&b);
+        b.group_add("room", &z).await.expect("join b");
+        let report = a.group_send("room", text("back"), SendOptions::default()).await.expect("send");
+        assert_eq!((report.delivered, report.forwarded), (1, 1));
+        assert_eq!(recv(&mut pz).await.payload, text("back"));
+        let stats = a.stats();
+        assert_eq!((stats.connects, stats.disconnects), (1, 0));
+        assert!(stats.connect_failed >= 1);
     }
 }
 

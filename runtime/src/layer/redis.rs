@@ -64,6 +64,14 @@
 //! and to the channel of every group that has a local member. [`RedisLayer::link`] is a
 //! `watch` of [`LinkState`]: each reconnection raises its `generation`, which is the hook for an
 //! application to resynchronise what it may have missed.
+//!
+//! **Starting without Redis.** [`RedisLayer::connect`] fails when Redis cannot be reached at
+//! start; [`RedisLayer::connect_lazy`] returns at once and leaves the first connection to the
+//! same background task, which retries with the same bounded exponential backoff (counted in
+//! [`RedisStats::connect_failed`]). Until it connects the layer serves this process only:
+//! local delivery works, joins are recorded and subscribed once connected, and messages for
+//! other processes are dropped, never buffered, each one counted in
+//! [`RedisStats::publish_failed`]. [`LinkState::generation`] stays `0` until then.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -282,32 +290,12 @@ struct Connected {
 impl RedisLayer {
     /// Connects to Redis and starts the background task that receives messages for this
     /// process and keeps the link up. Fails when the first connection cannot be made within
-    /// the configured timeout; later losses are handled by reconnecting.
+    /// the configured timeout; later losses are handled by reconnecting. To start while Redis
+    /// is down, use [`RedisLayer::connect_lazy`].
     pub async fn connect(config: RedisConfig) -> Result<Self, LayerError> {
         let client = redis::Client::open(config.url.as_str()).map_err(RedisLayerError::Redis)?;
         let first = connect(&client, config.timeout).await.map_err(RedisLayerError::Redis)?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let seed = splitmix64(now as u64 ^ u64::from(std::process::id()) << 32);
-        let process: Arc<str> = random_id(seed, PROCESS_ID_LEN).into();
-        let (stop_tx, stop_rx) = watch::channel(());
-        let (link, _) = watch::channel(LinkState { connected: false, generation: 0 });
-        let inner = Arc::new(Inner {
-            process_channel: format!("{}process:{process}", config.prefix),
-            group_prefix: format!("{}group:", config.prefix),
-            config,
-            process,
-            seed: splitmix64(seed ^ 0x5EED),
-            next: AtomicU64::new(1),
-            local: RwLock::default(),
-            sub_lock: AsyncMutex::default(),
-            subs: Mutex::default(),
-            publisher: RwLock::new(None),
-            link,
-            counters: Counters::default(),
-            reconnect: Arc::new(Notify::new()),
-            warned: AtomicU64::new(0),
-            _stop: stop_tx,
-        });
+        let (inner, stop_rx) = Inner::new(config);
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         tokio::spawn(link_task(Arc::downgrade(&inner), client, stop_rx, Some(first), Some(ready_tx)));
         match ready_rx.await {
@@ -315,6 +303,22 @@ impl RedisLayer {
             Ok(Err(e)) => Err(RedisLayerError::Redis(e).into()),
             Err(_) => Err(RedisLayerError::Disconnected.into()),
         }
+    }
+
+    /// Returns at once, without waiting for Redis: the background task connects, retrying
+    /// with the configured exponential [backoff](RedisConfig::backoff) for as long as Redis is
+    /// down (each failed attempt is counted in [`RedisStats::connect_failed`]; the first one
+    /// of an outage is logged as a warning, the others at debug level). Meanwhile the layer
+    /// works for this process alone: local delivery as usual, group joins recorded (their
+    /// subscriptions are made once connected), and every publish to other processes dropped
+    /// and counted in [`RedisStats::publish_failed`] (nothing is buffered). Once connected it
+    /// behaves as [`RedisLayer::connect`]'s layer; [`RedisLayer::link`] or
+    /// [`RedisLayer::wait_connected`] tell when. Fails only on an invalid URL.
+    pub async fn connect_lazy(config: RedisConfig) -> Result<Self, LayerError> {
+        let client = redis::Client::open(config.url.as_str()).map_err(RedisLayerError::Redis)?;
+        let (inner, stop_rx) = Inner::new(config);
+        tokio::spawn(link_task(Arc::downgrade(&inner), client, stop_rx, None, None));
+        Ok(Self { inner })
     }
 
     /// This process's id (the part of its connection ids before `!`).
@@ -379,6 +383,32 @@ impl RedisLayer {
 }
 
 impl Inner {
+    fn new(config: RedisConfig) -> (Arc<Self>, watch::Receiver<()>) {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let seed = splitmix64(now as u64 ^ u64::from(std::process::id()) << 32);
+        let process: Arc<str> = random_id(seed, PROCESS_ID_LEN).into();
+        let (stop_tx, stop_rx) = watch::channel(());
+        let (link, _) = watch::channel(LinkState { connected: false, generation: 0 });
+        let inner = Arc::new(Inner {
+            process_channel: format!("{}process:{process}", config.prefix),
+            group_prefix: format!("{}group:", config.prefix),
+            config,
+            process,
+            seed: splitmix64(seed ^ 0x5EED),
+            next: AtomicU64::new(1),
+            local: RwLock::default(),
+            sub_lock: AsyncMutex::default(),
+            subs: Mutex::default(),
+            publisher: RwLock::new(None),
+            link,
+            counters: Counters::default(),
+            reconnect: Arc::new(Notify::new()),
+            warned: AtomicU64::new(0),
+            _stop: stop_tx,
+        });
+        (inner, stop_rx)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Local> {
         self.local.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -698,6 +728,8 @@ async fn link_task(
         None => return,
     };
     let mut backoff = config.backoff_min;
+    // Failed attempts since the last success: only the first of an outage is a warning.
+    let mut failed_in_row = 0u64;
     loop {
         let connected = match first.take() {
             Some(c) => Ok(c),
@@ -725,7 +757,13 @@ async fn link_task(
                 }
                 let Some(inner) = weak.upgrade() else { return };
                 bump(&inner.counters.connect_failed);
-                tracing::debug!(error = %e, retry_in = ?backoff, "redis reconnection failed");
+                failed_in_row += 1;
+                if failed_in_row == 1 {
+                    let generation = inner.link.borrow().generation;
+                    tracing::warn!(error = %e, retry_in = ?backoff, generation, "cannot connect to redis; local delivery goes on, retrying");
+                } else {
+                    tracing::debug!(error = %e, retry_in = ?backoff, "redis connection attempt failed");
+                }
                 drop(inner);
                 if sleep_or_stop(&mut stop, backoff).await {
                     return;
@@ -738,9 +776,10 @@ async fn link_task(
             Some(ready) => {
                 let _ = ready.send(Ok(()));
             }
-            None => tracing::info!(generation, "redis link re-established, subscriptions restored"),
+            None => tracing::info!(generation, "redis link established, subscriptions restored"),
         }
         backoff = config.backoff_min;
+        failed_in_row = 0;
         let pinger = tokio::spawn(ping_loop(sink, config.clone(), reconnect.clone()));
         let reason = loop {
             tokio::select! {
