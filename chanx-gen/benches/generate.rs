@@ -25,7 +25,10 @@ fn bench(c: &mut Criterion) {
             "deepgram (real-world, large)",
             corpus().join("asyncapi/real-world/deepgram__deepgram-api-specs/asyncapi.yml"),
         ),
-        ("slack-rtm (official example)", corpus().join("asyncapi/examples/slack-rtm-asyncapi.yml")),
+        (
+            "kraken (official example)",
+            corpus().join("asyncapi/examples/kraken-websocket-request-reply-multiple-channels-asyncapi.yml"),
+        ),
     ];
     let mut group = c.benchmark_group("generate_rust");
     group.sample_size(20);
