@@ -41,12 +41,7 @@ impl GenerateError {
         if diagnostics.is_empty() {
             return format!("error: {self}");
         }
-        let n = diagnostics.len();
-        format!(
-            "{}error: {n} problem{} in the spec",
-            format_diagnostics(&diagnostics),
-            if n == 1 { "" } else { "s" }
-        )
+        format!("{}{}", format_diagnostics(&diagnostics), report::count(diagnostics.len()))
     }
 
     /// The spec's problems, each with its place; empty for an [`Output`](Self::Output) error.
@@ -67,14 +62,13 @@ impl std::fmt::Debug for GenerateError {
 
 /// Renders diagnostics one per line as `error: <message>\n  --> <location>`.
 pub fn format_diagnostics(diagnostics: &[Diagnostic]) -> String {
-    diagnostics.iter().map(|d| format_diagnostic("error", d)).collect()
+    diagnostics.iter().map(|d| format_diagnostic(Level::Error, d)).collect()
 }
 
 /// One diagnostic as `<level>: <message>\n  --> <location>\n`; the message and location are
 /// escaped ([`Message`], [`Location`](crate::location::Location)'s display), so spec text
 /// cannot add lines of its own.
-pub fn format_diagnostic(level: &str, d: &Diagnostic) -> String {
-    let level = if level == "warning" { Level::Warning } else { Level::Error };
+pub fn format_diagnostic(level: Level, d: &Diagnostic) -> String {
     report::render(Format::Human, level, d)
 }
 

@@ -181,35 +181,24 @@ impl Error {
     /// [`Error::Invalid`]'s own list, or one diagnostic at the error's place (the file alone,
     /// with its line where known, for errors about a whole file).
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        let location = match self {
-            Error::Invalid(_) => None,
+        // Every variant is written `{place}: {what}`: the place becomes the location, the rest
+        // (already escaped; escaping is idempotent) the message.
+        let (location, place) = match self {
+            Error::Invalid(diagnostics) => return diagnostics.clone(),
             Error::Io { file, .. } | Error::TooLarge { file, .. } | Error::RefusedFile { file, .. } => {
-                Some(Location::new(file.clone(), ""))
+                (Location::new(file.clone(), ""), Untrusted(file).to_string())
             }
-            Error::Syntax { file, line, .. } => {
-                Some(Location { file: file.clone(), pointer: String::new(), line: *line })
-            }
-            located => located.location().cloned(),
+            Error::Syntax { file, line, column, .. } => (
+                Location { file: file.clone(), pointer: String::new(), line: *line },
+                at_line(file, *line, *column),
+            ),
+            located => match located.location() {
+                Some(location) => (location.clone(), location.to_string()),
+                None => return Vec::new(),
+            },
         };
-        let Some(location) = location else {
-            return match self {
-                Error::Invalid(diagnostics) => diagnostics.clone(),
-                _ => Vec::new(),
-            };
-        };
-        // The message is the error's own wording after the place it starts with (every variant
-        // is written `{place}: {what}`); it is already escaped, and escaping is idempotent.
         let text = self.to_string();
-        let message = match self {
-            Error::Syntax { format, message, .. } => format!("invalid {format}: {}", Excerpt(message)),
-            Error::Io { source, .. } => format!("cannot read the file: {source}"),
-            Error::TooLarge { limit, .. } => format!("the file is larger than the limit of {limit} bytes"),
-            Error::RefusedFile { why, .. } => format!("refused: {why}"),
-            _ => {
-                let prefix = format!("{location}: ");
-                text.strip_prefix(&prefix).unwrap_or(&text).to_owned()
-            }
-        };
+        let message = text.strip_prefix(&format!("{place}: ")).unwrap_or(&text).to_owned();
         vec![Diagnostic { location, message }]
     }
 }

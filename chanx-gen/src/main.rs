@@ -81,8 +81,7 @@ impl Reporter {
         for d in &diagnostics {
             self.emit(Level::Error, d);
         }
-        let n = diagnostics.len();
-        eprintln!("error: {n} problem{} in the spec", if n == 1 { "" } else { "s" });
+        eprintln!("{}", report::count(diagnostics.len()));
     }
 }
 

@@ -64,6 +64,11 @@ pub fn render(format: Format, level: Level, d: &Diagnostic) -> String {
     }
 }
 
+/// The line that ends a list of `n` errors: `error: 2 problems in the spec`.
+pub fn count(n: usize) -> String {
+    format!("error: {n} problem{} in the spec", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

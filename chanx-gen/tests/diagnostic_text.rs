@@ -7,6 +7,7 @@ use chanx_gen::config::{format_diagnostic, format_diagnostics};
 use chanx_gen::error::{Excerpt, Untrusted};
 use chanx_gen::ir::{self, IrOptions};
 use chanx_gen::parse::Spec;
+use chanx_gen::report::Level;
 use proptest::prelude::*;
 
 /// Characters that could forge or hide lines.
@@ -68,9 +69,11 @@ fn messages(spec: &str) -> Vec<(usize, String)> {
         Err(e) => return vec![(1, e.to_string())],
     };
     match ir::build(&parsed, &IrOptions::default()) {
-        Ok(ir) => {
-            ir.warnings.iter().map(|w| (2, format_diagnostic("warning", w).trim_end().to_owned())).collect()
-        }
+        Ok(ir) => ir
+            .warnings
+            .iter()
+            .map(|w| (2, format_diagnostic(Level::Warning, w).trim_end().to_owned()))
+            .collect(),
         Err(d) => {
             let mut out = vec![(1 + d.len(), chanx_gen::Error::Invalid(d.clone()).to_string())];
             out.push((2 * d.len(), format_diagnostics(&d).trim_end().to_owned()));

@@ -230,12 +230,9 @@ impl Spec {
             1 => Err(problems.remove(0)),
             _ => {
                 let mut all: Vec<Diagnostic> = problems.iter().flat_map(Error::diagnostics).collect();
-                all.sort_by(|a, b| {
-                    let key = |d: &Diagnostic| {
-                        (d.location.file.clone(), d.location.line, d.location.pointer.clone())
-                    };
-                    key(a).cmp(&key(b))
-                });
+                let key =
+                    |d: &Diagnostic| (d.location.file.clone(), d.location.line, d.location.pointer.clone());
+                all.sort_by_cached_key(key);
                 Err(Error::Invalid(all))
             }
         }
