@@ -384,6 +384,27 @@ operations:
     }
 
     #[test]
+    fn warnings_reach_cargo_as_one_line_each() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let chat = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/chanx-chat.yaml"))
+            .expect("chat spec");
+        // A message no operation uses: a warning, generation goes on.
+        let spec =
+            chat.replacen("messages:\n", "messages:\n      orphan:\n        payload: {type: object}\n", 1);
+        let root = dir.path().join("api.yaml");
+        std::fs::write(&root, spec).expect("write the spec");
+        let (result, lines) = Config::new(&root)
+            .rust_only()
+            .emit_rerun_if_changed(true)
+            .generate_with_directives(&dir.path().join("out"));
+        let report = result.expect("generates");
+        let warnings: Vec<&String> = lines.iter().filter(|l| l.starts_with("cargo:warning=")).collect();
+        assert!(!report.warnings.is_empty());
+        assert_eq!(warnings.len(), report.warnings.len(), "{lines:?}");
+        assert!(warnings.iter().all(|l| !l.contains('\n') && l.contains("(at ")), "{warnings:?}");
+    }
+
+    #[test]
     fn a_line_break_in_a_file_name_cannot_start_another_directive() {
         let lines = rerun_if_changed_lines(Path::new("specs/x\ncargo:rustc-link-arg=-evil/api.yaml"), None);
         assert_eq!(lines, ["cargo:rerun-if-changed=specs"]);
